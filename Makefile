@@ -1,0 +1,54 @@
+# Two commands for a newcomer: `make run` (set up, then load -> dbt build -> export) and
+# `make test` (set up, then every test). Everything is installed into a project-local .venv
+# from pinned requirements; nothing needs to be installed by hand.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.installed-spark
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+
+SCALES ?= 1 10
+
+.PHONY: help setup run load build export test lint docs bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	@echo "setting up $(VENV) from requirements.txt (pinned)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+$(SPARK_STAMP): $(STAMP) requirements-spark.txt
+	@echo "adding Spark (dbt-spark, pyspark) to $(VENV) from requirements-spark.txt (pinned)"
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.txt
+	@touch $@
+
+setup: $(STAMP) ## Create .venv from the pinned requirements
+
+run: $(STAMP) ## Load the JHU files into the lake, dbt build, export the marts
+	$(if $(filter spark,$(JHU_TARGET)),@$(MAKE) --no-print-directory $(SPARK_STAMP))
+	$(BIN)/jhu run
+
+test: $(STAMP) $(SPARK_STAMP) ## Run every test (pytest: loader, dbt, end to end, S3, Spark)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## sqlfluff over the SQL, ruff over the Python
+	$(BIN)/ruff check scripts tests/python
+	$(BIN)/ruff format --check scripts tests/python
+	$(BIN)/sqlfluff lint models macros tests/dbt
+
+docs: $(STAMP) ## Generate the dbt docs site (offline) into target/
+	$(BIN)/dbt docs generate
+
+bench: $(STAMP) $(SPARK_STAMP) ## Benchmark the pipeline against the dbt floor, pandas and PySpark
+	$(BIN)/jhu bench --scales "$(SCALES)"
+
+clean: ## Remove the local lake, warehouse file and dbt artefacts (keeps .venv)
+	rm -rf lake target logs jhu_covid.duckdb spark-warehouse metastore_db derby.log

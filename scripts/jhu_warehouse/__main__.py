@@ -1,0 +1,3 @@
+from jhu_warehouse.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,9 @@
+"""The one exception the command line turns into a single line and a non-zero exit."""
+
+
+class JhuError(Exception):
+    """A problem the user can fix: the message names the file, column or setting and what is wrong.
+
+    Raised anywhere in the package; only the command line catches it. The message must never
+    contain a credential.
+    """
