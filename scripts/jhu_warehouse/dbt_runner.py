@@ -1,0 +1,246 @@
+"""`jhu build`: `dbt build` (seeds, models, snapshots, tests) in-process, with a short summary.
+
+dbt runs through its programmatic API (`dbtRunner`), in this process, from the project folder.
+The settings are handed to dbt through the environment that `profiles.yml` reads with
+`env_var()`, so a caller's `Settings` win over whatever the shell had. dbt's own variables
+(`DBT_TARGET_PATH`, `DBT_LOG_PATH`, `DBT_PROFILES_DIR`, ...) are respected as dbt respects them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jhu_warehouse.config import PROJECT_DIR, Settings
+from jhu_warehouse.errors import JhuError
+
+HELP = "Run `dbt build` (seeds, models, tests) in-process on the warehouse file, with a summary"
+
+#: Statuses dbt gives a node that did not do its job.
+FAILED = frozenset({"error", "fail", "runtime error"})
+#: At most this many failing nodes are named in the one-line error.
+MAX_NAMED_FAILURES = 5
+
+
+def target_dir() -> Path:
+    """Where dbt writes its artefacts: DBT_TARGET_PATH (relative to the project), else target/."""
+    return PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+
+
+def profiles_dir() -> Path:
+    """profiles.yml lives in the repo (no secrets in it); DBT_PROFILES_DIR may point elsewhere."""
+    return Path(os.environ.get("DBT_PROFILES_DIR") or PROJECT_DIR)
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The variables profiles.yml and the sources read, from the settings."""
+    env = {
+        "JHU_LAKE": settings.lake,
+        "JHU_DUCKDB": settings.duckdb_path,
+        "JHU_TARGET": settings.target,
+    }
+    if settings.s3_endpoint:
+        env["JHU_S3_ENDPOINT"] = settings.s3_endpoint
+    return env
+
+
+@contextmanager
+def patched_environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a dbt invocation, then restore them."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """One node of the build as dbt reported it."""
+
+    unique_id: str
+    resource_type: str
+    name: str
+    status: str
+    message: str
+    seconds: float
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED
+
+
+@dataclass
+class BuildReport:
+    """What `dbt build` did: counts per kind of node, and the invocation id the export records."""
+
+    invocation_id: str
+    seconds: float
+    nodes: list[NodeResult] = field(default_factory=list)
+
+    def count(self, resource_type: str, *statuses: str) -> int:
+        return sum(
+            1
+            for n in self.nodes
+            if n.resource_type == resource_type and (not statuses or n.status in statuses)
+        )
+
+    @property
+    def models_built(self) -> int:
+        return self.count("model", "success")
+
+    @property
+    def seeds_loaded(self) -> int:
+        return self.count("seed", "success")
+
+    @property
+    def tests_passed(self) -> int:
+        return self.count("test", "pass") + self.count("unit_test", "pass")
+
+    @property
+    def tests_warned(self) -> int:
+        return self.count("test", "warn") + self.count("unit_test", "warn")
+
+    @property
+    def failures(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.failed]
+
+    def summary(self) -> str:
+        statuses = Counter(n.status for n in self.nodes)
+        skipped = f", {statuses['skipped']} skipped" if statuses["skipped"] else ""
+        return (
+            f"{self.models_built} models built, {self.seeds_loaded} seeds loaded, "
+            f"{self.tests_passed} tests passed, {self.tests_warned} warned, "
+            f"{len(self.failures)} failed{skipped}; {self.seconds:.1f} s "
+            f"(dbt invocation {self.invocation_id})"
+        )
+
+
+def node_results(result: Any) -> list[NodeResult]:
+    """The per-node results of a dbt RunExecutionResult."""
+    nodes = []
+    for r in getattr(result, "results", None) or []:
+        node = r.node
+        nodes.append(
+            NodeResult(
+                unique_id=node.unique_id,
+                resource_type=str(node.resource_type),
+                name=node.name,
+                status=str(r.status),
+                message=" ".join(str(r.message or "").split()),
+                seconds=float(r.execution_time or 0.0),
+            )
+        )
+    return nodes
+
+
+def failure_line(failures: Sequence[NodeResult]) -> str:
+    """One line naming the failing nodes (the first few) and what dbt said about each."""
+    named = "; ".join(
+        f"{f.resource_type} {f.name} ({f.status}: {f.message[:160] or 'no message'})"
+        for f in failures[:MAX_NAMED_FAILURES]
+    )
+    more = (
+        f"; and {len(failures) - MAX_NAMED_FAILURES} more"
+        if len(failures) > MAX_NAMED_FAILURES
+        else ""
+    )
+    return f"dbt build: {len(failures)} node(s) failed: {named}{more} (details: dbt.log)"
+
+
+class _Progress:
+    """A dbt event callback printing one line per finished seed or model, and every failure."""
+
+    def __init__(self) -> None:
+        self.finished = 0
+
+    def __call__(self, event: Any) -> None:
+        if event.info.name != "NodeFinished":
+            return
+        info = event.data.node_info
+        result = event.data.run_result
+        self.finished += 1
+        status = result.status or info.node_status
+        if info.resource_type in ("seed", "model", "snapshot") or status in FAILED:
+            print(
+                f"  [{self.finished}] {info.resource_type} {info.node_name}: {status} "
+                f"({result.execution_time:.1f} s)",
+                flush=True,
+            )
+
+
+def dbt_args(command: str, extra: Sequence[str] = ()) -> list[str]:
+    return [
+        command,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(profiles_dir()),
+        "--quiet",
+        *extra,
+    ]
+
+
+def invoke(
+    command: str, settings: Settings, extra: Sequence[str] = (), *, progress: bool = True
+) -> tuple[Any, str]:
+    """Run one dbt command in-process; returns dbt's result and the invocation id.
+
+    A dbt that could not start (bad profile, parse error) is a JhuError with dbt's first line.
+    """
+    from dbt.cli.main import dbtRunner
+    from dbt_common.invocation import get_invocation_id
+
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+    callbacks = [_Progress()] if progress else []
+    with patched_environ(settings_environment(settings)):
+        outcome = dbtRunner(callbacks=callbacks).invoke(dbt_args(command, extra))
+    if outcome.exception is not None:
+        first = str(outcome.exception).strip().splitlines() or [type(outcome.exception).__name__]
+        raise JhuError(f"dbt {command}: {' '.join(first[0].split())}")
+    return outcome.result, get_invocation_id()
+
+
+def build(settings: Settings, extra: Sequence[str] = ()) -> BuildReport:
+    """`dbt build` on the settings' target; failing nodes are a JhuError naming them."""
+    started = time.perf_counter()
+    result, invocation_id = invoke("build", settings, ["--target", settings.target, *extra])
+    report = BuildReport(
+        invocation_id=invocation_id,
+        seconds=time.perf_counter() - started,
+        nodes=node_results(result),
+    )
+    if report.failures:
+        raise JhuError(failure_line(report.failures))
+    if not report.nodes:
+        raise JhuError("dbt build: nothing was built (no models selected?)")
+    return report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--select",
+        "-s",
+        metavar="SELECTOR",
+        help="build only these nodes (dbt selection syntax), e.g. 'marts.fct_global_daily+'",
+    )
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    print(f"build: dbt build ({settings.target}) -> {settings.duckdb_path}", flush=True)
+    extra = ["--select", args.select] if args.select else []
+    report = build(settings, extra)
+    print(f"build: {report.summary()}")
+    return 0
