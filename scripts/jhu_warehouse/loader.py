@@ -1,0 +1,267 @@
+"""`jhu load`: fetch the six JHU files, validate them all, land the changed ones, manifest last.
+
+The order is what makes a load safe to interrupt and cheap to repeat:
+
+1. fetch every file to local disk (a local folder is read in place; a download goes to a
+   temporary folder, never to the lake);
+2. validate every file (validation.py); one bad file stops the load before anything lands;
+3. compare each file's sha256 with the lake's manifest and land only the files that changed
+   (or that are missing from the lake);
+4. write the manifest last, and only if something landed.
+
+A crash during step 3 leaves the old manifest, which no longer matches the landed bytes, so the
+next load lands those files again. A re-run with unchanged inputs reads the manifest, lists the
+raw folder, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal, TextIO
+
+from jhu_warehouse.config import UPSTREAM_BASE, Settings
+from jhu_warehouse.errors import JhuError
+from jhu_warehouse.lake import RAW_MANIFEST, RAW_PREFIX, Lake, open_lake
+from jhu_warehouse.manifest import (
+    LoadEntry,
+    LoadManifest,
+    dump_load_manifest,
+    parse_load_manifest,
+    sha256_file,
+    utc_now_iso,
+)
+from jhu_warehouse.source import DEFAULT_TIMEOUT, FetchedFile, fetch_files
+from jhu_warehouse.validation import FileProfile, profile_file
+
+HELP = (
+    "Load the six JHU files (from JHU_SOURCE, or downloaded from the archived upstream) into "
+    "the lake's raw/jhu/: validate all, land the changed ones byte for byte, manifest last"
+)
+
+Status = Literal["landed", "unchanged"]
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What the load did with one file."""
+
+    name: str
+    status: Status
+    bytes: int
+    rows: int
+    seconds: float
+    """Fetch, validation, hashing and (when landed) upload time for this file."""
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What a load did: one line per file, and whether a new manifest was written."""
+
+    files: tuple[FileReport, ...]
+    manifest_written: bool
+    seconds: float
+
+    @property
+    def landed(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "landed"]
+
+    @property
+    def unchanged(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "unchanged"]
+
+    def summary(self) -> str:
+        """One line: what landed, what did not, how long it took."""
+        if not self.landed:
+            return f"{len(self.files)} files unchanged, nothing landed ({self.seconds:.1f} s)"
+        landed_bytes = sum(f.bytes for f in self.landed)
+        landed_rows = sum(f.rows for f in self.landed)
+        return (
+            f"{len(self.landed)} {_files(len(self.landed))} landed ({landed_bytes:,} bytes, "
+            f"{landed_rows:,} rows), {len(self.unchanged)} unchanged, manifest written "
+            f"({self.seconds:.1f} s)"
+        )
+
+
+def raw_key(name: str) -> str:
+    """The lake key of a JHU file."""
+    return f"{RAW_PREFIX}/{name}"
+
+
+def changed_files(
+    new: Mapping[str, LoadEntry], current: LoadManifest, present_keys: set[str]
+) -> list[str]:
+    """Names of the files to land: a new sha256, no manifest entry, or no object in the lake."""
+    return [
+        name
+        for name, entry in new.items()
+        if name not in current.files
+        or current.files[name].sha256 != entry.sha256
+        or raw_key(name) not in present_keys
+    ]
+
+
+def next_manifest(
+    current: LoadManifest, new: Mapping[str, LoadEntry], landed: list[str]
+) -> LoadManifest:
+    """The manifest after landing ``landed``: their new entries; the others' entries as they were.
+
+    An unchanged file keeps its entry, loaded_at and source included: those bytes landed then.
+    """
+    files = {
+        name: entry if name in landed else current.files.get(name, entry)
+        for name, entry in new.items()
+    }
+    return LoadManifest(files=files)
+
+
+def read_manifest(lake: Lake) -> LoadManifest:
+    """The lake's current load manifest; an empty one when there is none yet."""
+    data = lake.read_bytes(RAW_MANIFEST)
+    if data is None:
+        return LoadManifest()
+    return parse_load_manifest(data, lake.uri(RAW_MANIFEST))
+
+
+def _entry(fetched: FetchedFile, profile: FileProfile, sha256: str, loaded_at: str) -> LoadEntry:
+    return LoadEntry(
+        sha256=sha256,
+        bytes=fetched.path.stat().st_size,
+        rows=profile.rows,
+        columns=profile.columns,
+        first_date=profile.first_date.isoformat() if profile.first_date else None,
+        last_date=profile.last_date.isoformat() if profile.last_date else None,
+        source=fetched.source,
+        loaded_at=loaded_at,
+    )
+
+
+def _validate_all(
+    fetched: list[FetchedFile], say: Callable[[str], None]
+) -> dict[str, tuple[FileProfile, float]]:
+    """Profile every file; if any is bad, one JhuError for the first, naming the others."""
+    profiles: dict[str, tuple[FileProfile, float]] = {}
+    errors: list[tuple[str, JhuError]] = []
+    for item in fetched:
+        started = time.perf_counter()
+        try:
+            profile = profile_file(item.name, item.path)
+        except JhuError as exc:
+            errors.append((item.name, exc))
+            continue
+        seconds = time.perf_counter() - started
+        profiles[item.name] = (profile, seconds)
+        dates = (
+            f", {profile.first_date.isoformat()} to {profile.last_date.isoformat()}"
+            if profile.first_date and profile.last_date
+            else ""
+        )
+        say(
+            f"  valid      {item.name}: {profile.rows:,} rows, {profile.columns:,} columns"
+            f"{dates} ({seconds:.2f} s)"
+        )
+    if errors:
+        first = str(errors[0][1])
+        others = [name for name, _ in errors[1:]]
+        also = f" (also invalid: {', '.join(others)})" if others else ""
+        raise JhuError(f"{first}{also}; nothing was landed")
+    return profiles
+
+
+def load(
+    settings: Settings,
+    lake: Lake,
+    *,
+    base_url: str = UPSTREAM_BASE,
+    timeout: float = DEFAULT_TIMEOUT,
+    out: TextIO | None = None,
+    progress: TextIO | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> LoadReport:
+    """Load the six JHU files into ``lake``; see the module docstring for the order of steps.
+
+    ``base_url`` is where the files are downloaded from when ``settings.source`` is unset (tests
+    point it at a server on loopback). Per-file lines go to ``out`` (stdout by default),
+    download progress to ``progress`` (stderr by default). Raises JhuError, with nothing landed,
+    when a file is missing, unreadable or invalid.
+    """
+    started = time.perf_counter()
+    stream = sys.stdout if out is None else out
+
+    def say(line: str) -> None:
+        print(line, file=stream, flush=True)
+
+    current = read_manifest(lake)
+    where = settings.source or base_url
+    say(f"loading the JHU files from {where}")
+    with tempfile.TemporaryDirectory(prefix="jhu-load-") as scratch:
+        fetched = fetch_files(
+            settings.source, Path(scratch), base_url=base_url, timeout=timeout, progress=progress
+        )
+        profiles = _validate_all(fetched, say)
+
+        loaded_at = utc_now_iso(now() if now else None)
+        seconds: dict[str, float] = {}
+        new: dict[str, LoadEntry] = {}
+        for item in fetched:
+            hash_started = time.perf_counter()
+            profile, validate_seconds = profiles[item.name]
+            new[item.name] = _entry(item, profile, sha256_file(item.path), loaded_at)
+            hash_seconds = time.perf_counter() - hash_started
+            seconds[item.name] = item.seconds + validate_seconds + hash_seconds
+
+        present = set(lake.list(RAW_PREFIX)) if current.files else set()
+        landing = changed_files(new, current, present)
+        for item in fetched:
+            entry = new[item.name]
+            if item.name in landing:
+                put_started = time.perf_counter()
+                lake.put_file(raw_key(item.name), item.path)
+                seconds[item.name] += time.perf_counter() - put_started
+                say(
+                    f"  landed     {item.name}: {entry.bytes:,} bytes, {entry.rows:,} rows "
+                    f"({seconds[item.name]:.2f} s)"
+                )
+            else:
+                say(f"  unchanged  {item.name}: same sha256 as in the manifest, not landed")
+
+    if landing:
+        lake.put_bytes(RAW_MANIFEST, dump_load_manifest(next_manifest(current, new, landing)))
+    return LoadReport(
+        files=tuple(
+            FileReport(
+                name=item.name,
+                status="landed" if item.name in landing else "unchanged",
+                bytes=new[item.name].bytes,
+                rows=new[item.name].rows,
+                seconds=seconds[item.name],
+            )
+            for item in fetched
+        ),
+        manifest_written=bool(landing),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _files(count: int) -> str:
+    return "file" if count == 1 else "files"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`jhu load` takes no options: JHU_SOURCE and JHU_LAKE say where from and where to."""
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    lake = open_lake(settings)
+    report = load(settings, lake)
+    print(report.summary())
+    if report.manifest_written:
+        print(f"manifest: {lake.uri(RAW_MANIFEST)}")
+    print(f"lake {lake.stats.summary()}")
+    return 0

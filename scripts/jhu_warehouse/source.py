@@ -1,0 +1,249 @@
+"""Where the six JHU files come from: a local folder (JHU_SOURCE), or the archived upstream.
+
+The upstream repository is archived, so its raw GitHub URLs serve frozen files. A download goes
+into a temporary folder the caller owns, never into the lake: the loader validates every file
+before it lands any. The download uses only the standard library (urllib), with a timeout,
+retries with backoff for transient failures, and a progress line per file on stderr.
+
+An unreachable network (no DNS, connection refused, nothing answering) is not retried: it fails
+at once with one line naming JHU_SOURCE, the offline alternative. Retries are for the failures
+that pass (a 5xx, a reset or truncated transfer) once the network has been seen to work.
+"""
+
+from __future__ import annotations
+
+import errno
+import http.client
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from jhu_warehouse import __version__
+from jhu_warehouse.config import UPSTREAM_BASE
+from jhu_warehouse.errors import JhuError
+
+TIME_SERIES_DIR = "csse_covid_19_time_series"
+TIME_SERIES_FILES = (
+    "time_series_covid19_confirmed_global.csv",
+    "time_series_covid19_deaths_global.csv",
+    "time_series_covid19_recovered_global.csv",
+    "time_series_covid19_confirmed_US.csv",
+    "time_series_covid19_deaths_US.csv",
+)
+LOOKUP_FILE = "UID_ISO_FIPS_LookUp_Table.csv"
+#: The six files of a load, in the order they are fetched and reported.
+JHU_FILES = (*TIME_SERIES_FILES, LOOKUP_FILE)
+
+#: Seconds a connection or a read may stall before the attempt is given up.
+DEFAULT_TIMEOUT = 10.0
+#: Attempts per file for transient failures; waits between them grow as backoff * 2**n.
+DEFAULT_ATTEMPTS = 4
+DEFAULT_BACKOFF = 1.0
+
+_CHUNK = 1 << 16
+_RETRIED_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+_UNREACHABLE_ERRNOS = frozenset(
+    {errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
+)
+_OFFLINE_HINT = "set JHU_SOURCE to a local folder holding the six JHU files to run offline"
+
+
+@dataclass(frozen=True)
+class FetchedFile:
+    """A JHU file on local disk, ready to validate and land."""
+
+    name: str
+    """The upstream file name, which is also its name in the lake."""
+    path: Path
+    source: str
+    """Where it came from, for the manifest: the folder's file path or the URL."""
+    seconds: float
+    """Time spent fetching it (0 for a file read in place from a folder)."""
+
+
+def upstream_url(name: str, base_url: str = UPSTREAM_BASE) -> str:
+    """The raw URL of a JHU file under ``base_url`` (upstream's csse_covid_19_data folder)."""
+    base = base_url.rstrip("/")
+    if name == LOOKUP_FILE:
+        return f"{base}/{name}"
+    return f"{base}/{TIME_SERIES_DIR}/{name}"
+
+
+def local_files(folder: Path) -> list[FetchedFile]:
+    """The six files in a local folder, used in place; any missing is one JhuError."""
+    folder = Path(folder).resolve()
+    if not folder.is_dir():
+        raise JhuError(f"JHU_SOURCE={folder}: no such folder")
+    missing = [name for name in JHU_FILES if not (folder / name).is_file()]
+    if missing:
+        raise JhuError(f"JHU_SOURCE={folder}: missing {', '.join(missing)} in that folder")
+    return [FetchedFile(name, folder / name, str(folder / name), 0.0) for name in JHU_FILES]
+
+
+class _UnreachableError(Exception):
+    """The network did not answer at all (DNS, refused, silent): retrying will not help."""
+
+
+class _TransientError(Exception):
+    """A failure that may pass: worth another attempt after a pause."""
+
+
+@dataclass
+class Downloader:
+    """Downloads files over HTTP(S) with urllib; one instance per load.
+
+    ``reached`` turns true once any server has answered: from then on a connection failure is
+    a glitch worth retrying, whereas before it, it means there is no network and we stop at once.
+    """
+
+    timeout: float = DEFAULT_TIMEOUT
+    attempts: int = DEFAULT_ATTEMPTS
+    backoff: float = DEFAULT_BACKOFF
+    progress: TextIO | None = None
+    sleep: Callable[[float], None] = time.sleep
+    reached: bool = False
+
+    def download(self, url: str, dest: Path) -> int:
+        """Fetch ``url`` into ``dest`` (written as ``dest.part``, renamed when complete)."""
+        name = dest.name
+        for attempt in range(1, self.attempts + 1):
+            try:
+                size = self._attempt(url, dest)
+            except _UnreachableError as exc:
+                if not self.reached:
+                    raise JhuError(
+                        f"network unreachable: cannot download {name} from {url} ({exc}); "
+                        f"{_OFFLINE_HINT}"
+                    ) from None
+                failure = str(exc)
+            except _TransientError as exc:
+                failure = str(exc)
+            else:
+                return size
+            if attempt == self.attempts:
+                raise JhuError(
+                    f"download of {name} failed after {self.attempts} attempts ({failure}): "
+                    f"{url}; {_OFFLINE_HINT}"
+                )
+            wait = self.backoff * 2 ** (attempt - 1)
+            self._say(f"  {name}: {failure}; retrying in {wait:.0f} s\n")
+            self.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, url: str, dest: Path) -> int:
+        part = dest.with_name(dest.name + ".part")
+        request = urllib.request.Request(  # noqa: S310 - the scheme is http(s) by construction
+            url, headers={"User-Agent": f"jhu-covid-warehouse/{__version__}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                self.reached = True
+                expected = _content_length(response)
+                received = self._copy(response, part, dest.name, expected)
+        except urllib.error.HTTPError as exc:
+            self.reached = True
+            part.unlink(missing_ok=True)
+            if exc.code in _RETRIED_STATUSES:
+                raise _TransientError(f"HTTP {exc.code} {exc.reason}") from None
+            raise JhuError(
+                f"cannot download {dest.name}: HTTP {exc.code} {exc.reason} at {url}"
+            ) from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            part.unlink(missing_ok=True)
+            raise _classify(exc) from None
+        if expected is not None and received != expected:
+            part.unlink(missing_ok=True)
+            raise _TransientError(f"transfer cut short at {received:,} of {expected:,} bytes")
+        part.replace(dest)
+        return received
+
+    def _copy(
+        self, response: http.client.HTTPResponse, part: Path, name: str, total: int | None
+    ) -> int:
+        """Stream the body to ``part``, showing the bytes so far.
+
+        On a terminal the line is rewritten in place; in a log, a line every few seconds.
+        """
+        of_total = f" of {total:,}" if total is not None else ""
+        live = self.progress is not None and self.progress.isatty()
+        interval, start, end = (0.2, "\r\033[K", "") if live else (5.0, "", "\n")
+        received = 0
+        last_shown = time.monotonic()
+        with part.open("wb") as handle:
+            while chunk := response.read(_CHUNK):
+                handle.write(chunk)
+                received += len(chunk)
+                now = time.monotonic()
+                if now - last_shown >= interval:
+                    self._say(f"{start}  downloading {name}: {received:,}{of_total} bytes{end}")
+                    last_shown = now
+        self._say(f"{start}  downloaded {name}: {received:,} bytes\n")
+        return received
+
+    def _say(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.write(text)
+            self.progress.flush()
+
+
+def _content_length(response: http.client.HTTPResponse) -> int | None:
+    value = response.headers.get("Content-Length")
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def _classify(exc: BaseException) -> Exception:
+    """Sort a urllib/socket failure: no network at all, or one worth retrying."""
+    reason: object = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, socket.gaierror):
+        return _UnreachableError(f"no DNS answer: {reason.strerror or reason}")
+    if isinstance(reason, ConnectionRefusedError):
+        return _UnreachableError("connection refused")
+    if isinstance(reason, TimeoutError):
+        return _UnreachableError("no answer within the timeout")
+    if isinstance(reason, OSError) and reason.errno in _UNREACHABLE_ERRNOS:
+        return _UnreachableError(reason.strerror or str(reason))
+    return _TransientError(str(reason) or type(reason).__name__)
+
+
+def download_files(
+    dest: Path,
+    *,
+    base_url: str = UPSTREAM_BASE,
+    timeout: float = DEFAULT_TIMEOUT,
+    attempts: int = DEFAULT_ATTEMPTS,
+    backoff: float = DEFAULT_BACKOFF,
+    progress: TextIO | None = None,
+) -> list[FetchedFile]:
+    """Download the six files from ``base_url`` into the folder ``dest``."""
+    downloader = Downloader(timeout=timeout, attempts=attempts, backoff=backoff, progress=progress)
+    fetched = []
+    for name in JHU_FILES:
+        url = upstream_url(name, base_url)
+        started = time.perf_counter()
+        downloader.download(url, Path(dest) / name)
+        fetched.append(FetchedFile(name, Path(dest) / name, url, time.perf_counter() - started))
+    return fetched
+
+
+def fetch_files(
+    source: str | None,
+    dest: Path,
+    *,
+    base_url: str = UPSTREAM_BASE,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: TextIO | None = None,
+) -> list[FetchedFile]:
+    """The six files from the local folder ``source`` or, when it is None, from ``base_url``.
+
+    ``dest`` is a scratch folder for downloads; local files are used in place.
+    """
+    if source:
+        return local_files(Path(source))
+    stream = sys.stderr if progress is None else progress
+    return download_files(dest, base_url=base_url, timeout=timeout, progress=stream)

@@ -1,0 +1,217 @@
+"""Checks on a JHU file before anything lands: the gate between the source and the lake.
+
+A file passes when its header starts with the id columns of its kind (in JHU's order), every
+further header is a distinct calendar date written M/D/YY, every row has the header's width, every
+date cell is a whole count or empty, and there is at least one row. The result is a FileProfile:
+the figures the load manifest records.
+
+Why these rules: the dbt staging models read the raw files by column name and unpivot every column
+after the id columns as a date, so a missing id column, a header that is not a date or a date
+given twice would fail (or, worse, silently mislabel) a model far from its cause. Checking here
+names the file, the line and the column instead.
+
+Date cells: empty is allowed (JHU published empty cells); a signed integer is allowed (JHU
+published negative values, e.g. -1 recovered for Pitcairn Islands); anything else is an error,
+including a float such as ``12.0``. Every file JHU published is integer text (checked on the six
+real files: 3.6 million cells), and only integer text is cast to BIGINT the same way by every
+engine the project runs on: DuckDB rounds ``'12.5'`` to 13 without a word, Spark's cast depends
+on its ANSI mode. Refusing floats keeps the counts exact and the engines in agreement.
+
+Speed: one streaming pass with the csv module, O(rows) in Python. A row whose date cells join to
+ASCII digits (nearly every row) is accepted by one C-level ``isdigit``; only the other rows are
+checked cell by cell. The real 4 MB US files take about 0.1 s; a 1 GB file takes seconds, not
+minutes.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from jhu_warehouse.errors import JhuError
+
+KIND_GLOBAL = "global"
+KIND_CONFIRMED_US = "confirmed_US"
+KIND_DEATHS_US = "deaths_US"
+KIND_LOOKUP = "lookup"
+
+_GLOBAL_ID = ("Province/State", "Country/Region", "Lat", "Long")
+_US_ID = (
+    "UID",
+    "iso2",
+    "iso3",
+    "code3",
+    "FIPS",
+    "Admin2",
+    "Province_State",
+    "Country_Region",
+    "Lat",
+    "Long_",
+    "Combined_Key",
+)
+
+#: The columns each kind of file starts with, in JHU's order.
+ID_COLUMNS: dict[str, tuple[str, ...]] = {
+    KIND_GLOBAL: _GLOBAL_ID,
+    KIND_CONFIRMED_US: _US_ID,
+    KIND_DEATHS_US: (*_US_ID, "Population"),
+    KIND_LOOKUP: (*_US_ID, "Population"),
+}
+
+#: Which kind each JHU file is; the file name is the upstream one.
+FILE_KINDS: dict[str, str] = {
+    "time_series_covid19_confirmed_global.csv": KIND_GLOBAL,
+    "time_series_covid19_deaths_global.csv": KIND_GLOBAL,
+    "time_series_covid19_recovered_global.csv": KIND_GLOBAL,
+    "time_series_covid19_confirmed_US.csv": KIND_CONFIRMED_US,
+    "time_series_covid19_deaths_US.csv": KIND_DEATHS_US,
+    "UID_ISO_FIPS_LookUp_Table.csv": KIND_LOOKUP,
+}
+
+_DATE_HEADER = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2})")
+_COUNT = re.compile(r"-?[0-9]+")
+
+
+@dataclass(frozen=True)
+class FileProfile:
+    """What a valid file holds: the figures the load manifest records for it."""
+
+    rows: int
+    """Data rows, the header excluded."""
+    columns: int
+    """Header fields: id columns plus date columns."""
+    first_date: date | None
+    """Earliest date column; None for the lookup table, which has none."""
+    last_date: date | None
+    """Latest date column (by calendar, not by position)."""
+
+
+def kind_of(name: str) -> str:
+    """The kind of a JHU file, from its upstream name."""
+    try:
+        return FILE_KINDS[name]
+    except KeyError:
+        raise JhuError(f"{name}: not one of the six JHU files this loader knows") from None
+
+
+def parse_date_header(text: str) -> date | None:
+    """The date a header like ``1/22/20`` stands for, or None when it is not one.
+
+    JHU writes M/D/YY without padding; a padded ``01/22/20`` is accepted too, as every engine's
+    date parsing does. The year is 20YY. The day must exist (``2/30/20`` is not a date).
+    """
+    match = _DATE_HEADER.fullmatch(text)
+    if match is None:
+        return None
+    month, day, year = (int(part) for part in match.groups())
+    try:
+        return date(2000 + year, month, day)
+    except ValueError:
+        return None
+
+
+def check_header(name: str, kind: str, header: Sequence[str]) -> list[date]:
+    """Check a header; return the date of each column after the id columns, in order."""
+    expected = ID_COLUMNS[kind]
+    if not header or header == [""]:
+        raise JhuError(f"{name}: empty file (no header line)")
+    missing = [column for column in expected if column not in header]
+    if missing:
+        listed = ", ".join(repr(column) for column in missing)
+        noun = "column" if len(missing) == 1 else "columns"
+        raise JhuError(f"{name}: missing id {noun} {listed} in the header (line 1)")
+    if tuple(header[: len(expected)]) != expected:
+        raise JhuError(
+            f"{name}: the header must start with the id columns {', '.join(expected)}; "
+            f"it starts with {', '.join(header[: len(expected)])}"
+        )
+
+    dates: list[date] = []
+    seen: dict[date, int] = {}
+    for position, text in enumerate(header[len(expected) :], start=len(expected) + 1):
+        if kind == KIND_LOOKUP:
+            raise JhuError(
+                f"{name}: unexpected column {text!r} (column {position}) after the id columns"
+            )
+        day = parse_date_header(text)
+        if day is None:
+            raise JhuError(f"{name}: header {text!r} (column {position}) is not a date as M/D/YY")
+        if day in seen:
+            raise JhuError(
+                f"{name}: duplicated date header {text!r}: columns {seen[day]} and {position} "
+                f"are both {day.isoformat()}"
+            )
+        seen[day] = position
+        dates.append(day)
+    if kind != KIND_LOOKUP and not dates:
+        raise JhuError(f"{name}: no date columns after the id columns")
+    return dates
+
+
+def _bad_cell(row: Sequence[str], start: int) -> int | None:
+    """Index of the first date cell that is neither empty nor a whole count, or None."""
+    for index in range(start, len(row)):
+        cell = row[index]
+        if cell and _COUNT.fullmatch(cell) is None:
+            return index
+    return None
+
+
+def profile_csv(name: str, lines: Iterable[str]) -> FileProfile:
+    """Check a whole file given as text lines (an open file streams); return its profile.
+
+    Pure apart from consuming ``lines``: one pass, nothing kept but counters. Raises JhuError
+    naming the file and, for a row, its line and column.
+    """
+    kind = kind_of(name)
+    reader = csv.reader(lines)
+    try:
+        header = next(reader, [])
+        dates = check_header(name, kind, header)
+        width = len(header)
+        start = len(ID_COLUMNS[kind])
+        rows = 0
+        for row in reader:
+            rows += 1
+            if len(row) != width:
+                raise JhuError(
+                    f"{name}: line {reader.line_num} has {len(row)} fields, the header has "
+                    f"{width} (ragged row)"
+                )
+            if start < width:
+                joined = "".join(row[start:])
+                if joined and not (joined.isascii() and joined.isdigit()):
+                    index = _bad_cell(row, start)
+                    if index is not None:
+                        raise JhuError(
+                            f"{name}: line {reader.line_num}, column {header[index]!r}: "
+                            f"{row[index]!r} is not a count (a whole number, or empty)"
+                        )
+    except csv.Error as exc:
+        raise JhuError(f"{name}: line {reader.line_num} is not valid CSV ({exc})") from None
+    if rows == 0:
+        raise JhuError(f"{name}: no data rows after the header (empty body)")
+    return FileProfile(
+        rows=rows,
+        columns=width,
+        first_date=min(dates) if dates else None,
+        last_date=max(dates) if dates else None,
+    )
+
+
+def profile_file(name: str, path: Path) -> FileProfile:
+    """Check the file at ``path`` (named ``name`` upstream) in one streaming pass.
+
+    Text is UTF-8; a byte order mark is tolerated, as the readers downstream tolerate it.
+    """
+    try:
+        with Path(path).open(encoding="utf-8-sig", newline="") as handle:
+            return profile_csv(name, handle)
+    except UnicodeDecodeError as exc:
+        raise JhuError(f"{name}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise JhuError(f"{name}: cannot read {path} ({exc.strerror or exc})") from None
