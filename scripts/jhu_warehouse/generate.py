@@ -101,7 +101,12 @@ class Location:
     """The id cells of one row, verbatim, and the population that scales its values."""
 
     ids: tuple[str, ...]
-    population: int
+    population_text: str
+    """As published (deaths_US and the lookup); may be empty."""
+
+    @property
+    def population(self) -> int:
+        return int(self.population_text or 0)
 
 
 @dataclass
@@ -189,8 +194,8 @@ def daily_deaths(confirmed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def with_revisions(cumulative: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Apply downward revisions: from a random date on, the cumulative is lower by a few percent.
 
-    The cut is at most 3 % of the count the day before, so even several revisions in one row leave
-    the cumulative non-negative.
+    Each cut is at most 3 % of the (unrevised, rising) count the day before, so a row would need
+    more than 33 revisions before its cumulative could go negative. Small counts get no cut.
     """
     hits = rng.random(cumulative.shape) < REVISION_RATE
     hits[:, 0] = False
@@ -198,8 +203,7 @@ def with_revisions(cumulative: np.ndarray, rng: np.random.Generator) -> np.ndarr
     if len(rows) == 0:
         return cumulative
     before = cumulative[rows, cols - 1]
-    cut = np.floor(before * rng.uniform(0.001, 0.03, len(rows))).astype(np.int64) + 1
-    cut = np.minimum(cut, before)
+    cut = np.floor(before * rng.uniform(0.001, 0.03, len(rows))).astype(np.int64)
     delta = np.zeros_like(cumulative)
     delta[rows, cols] = cut
     return cumulative - np.cumsum(delta, axis=1)
@@ -271,16 +275,15 @@ def global_locations(template: Path, name: str, lookup: list[dict[str, str]]) ->
         if not r["Admin2"]
     }
     return [
-        Location(tuple(ids), populations.get((ids[0], ids[1]), 0) or 1_000_000)
+        Location(tuple(ids), str(populations.get((ids[0], ids[1]), 0) or 1_000_000))
         for ids in id_columns(template / name, GLOBAL_IDS)
     ]
 
 
-def us_locations(template: Path, lookup: list[dict[str, str]]) -> list[Location]:
-    """The US rows of the template (deaths_US, which has them all), populations from the lookup."""
-    populations = {r["UID"]: int(r["Population"] or 0) for r in lookup}
-    rows = id_columns(template / DEATHS_US, US_IDS)
-    return [Location(tuple(ids), populations.get(ids[0], 0)) for ids in rows]
+def us_locations(template: Path) -> list[Location]:
+    """The US rows of the template's deaths_US (it has them all), with its Population column."""
+    rows = id_columns(template / DEATHS_US, [*US_IDS, "Population"])
+    return [Location(tuple(row[:-1]), row[-1]) for row in rows]
 
 
 def is_county(loc: Location) -> bool:
@@ -308,7 +311,7 @@ def replica(loc: Location, copy: int) -> Location:
         lon,
         f"{name}, {state}, {country}",
     )
-    return Location(ids, loc.population)
+    return Location(ids, loc.population_text)
 
 
 def scaled_us_locations(base: list[Location], scale: int) -> list[Location]:
@@ -317,8 +320,7 @@ def scaled_us_locations(base: list[Location], scale: int) -> list[Location]:
 
 
 def lookup_row(loc: Location) -> list[str]:
-    ids = loc.ids
-    return [*ids[:4], ids[4], *ids[5:], str(loc.population)]
+    return [*loc.ids, loc.population_text]
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -348,7 +350,7 @@ def write_us(
             cum_deaths = with_revisions(np.cumsum(daily_deaths(new_conf, rng), axis=1), rng)
             ids = [csv_line(loc.ids) for loc in part]
             conf.write(render_rows(ids, cum_conf, empty_mask(cum_conf.shape, rng)))
-            with_pop = [f"{p},{loc.population}" for p, loc in zip(ids, part, strict=True)]
+            with_pop = [f"{p},{loc.population_text}" for p, loc in zip(ids, part, strict=True)]
             deaths.write(render_rows(with_pop, cum_deaths, empty_mask(cum_deaths.shape, rng)))
             if progress and number % 20 == 19:
                 print(f"  US rows {rows.stop:,}/{n:,}", flush=True)
@@ -429,7 +431,7 @@ def generate(
         raise JhuError(f"--scale {scale}: must be a positive integer")
     start = time.perf_counter()
     lookup = read_lookup(template)
-    base_us = us_locations(template, lookup)
+    base_us = us_locations(template)
     locations = scaled_us_locations(base_us, scale)
 
     out.parent.mkdir(parents=True, exist_ok=True)
