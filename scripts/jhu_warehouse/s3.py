@@ -1,0 +1,440 @@
+"""The S3 lake: the lake interface over s3://bucket/prefix, with boto3.
+
+Why it looks the way it does:
+- Frugal: every real HTTP request (retries and multipart parts included) is counted by a botocore
+  event hook, so the summary a run prints is what the bill counts. Deletes go one key at a time
+  (DELETE requests are free on AWS, a multi-object delete is a billed POST).
+- Bounded: a few attempts with backoff and short connect timeouts, so an unreachable endpoint
+  fails in seconds, not minutes.
+- One clear line per fault: unreachable endpoint, missing or rejected credentials, missing bucket,
+  access denied (naming the IAM action and the key). Messages never contain a credential.
+- Large files go up in parts (a multipart upload, completed or aborted: never half visible).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from boto3.s3.transfer import TransferConfig, create_transfer_manager
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+
+from jhu_warehouse.config import Settings
+from jhu_warehouse.errors import JhuError
+from jhu_warehouse.lake import LakeStats
+
+MIB = 1024 * 1024
+#: Files from this size up are uploaded in parts (S3's smallest part is 5 MiB).
+MULTIPART_THRESHOLD = 8 * MIB
+MULTIPART_CHUNKSIZE = 8 * MIB
+#: Total attempts per request, the first included (botocore "standard" retry mode: exponential
+#: backoff with jitter, so three attempts wait at most a few seconds in all).
+MAX_ATTEMPTS = 3
+CONNECT_TIMEOUT_S = 3.0
+READ_TIMEOUT_S = 60.0
+DEFAULT_REGION = "us-east-1"
+POLICY_FILE = "iam/jhu-pipeline-policy.json"
+CREDENTIAL_CHAIN = (
+    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE with ~/.aws, or an instance role"
+)
+
+#: The IAM action S3 checks for each API operation the lake calls (named in access-denied errors).
+IAM_ACTIONS = {
+    "GetObject": "s3:GetObject",
+    "HeadObject": "s3:GetObject",
+    "PutObject": "s3:PutObject",
+    "CreateMultipartUpload": "s3:PutObject",
+    "UploadPart": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+    "AbortMultipartUpload": "s3:AbortMultipartUpload",
+    "ListObjectsV2": "s3:ListBucket",
+    "DeleteObject": "s3:DeleteObject",
+    "HeadBucket": "s3:ListBucket",
+    "CreateBucket": "s3:CreateBucket",
+}
+CREDENTIAL_ERRORS = frozenset(
+    {
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "InvalidToken",
+        "ExpiredToken",
+        "TokenRefreshRequired",
+    }
+)
+ACCESS_DENIED_ERRORS = frozenset({"AccessDenied", "AllAccessDisabled", "403", "Forbidden"})
+#: Only S3's own answer counts as "no such key": a bare 404 may come from something that is not S3.
+MISSING_KEY_ERRORS = frozenset({"NoSuchKey"})
+
+
+@dataclass(frozen=True)
+class S3Location:
+    bucket: str
+    prefix: str
+    """Key prefix of the lake root, without leading or trailing slash ("" for the bucket root)."""
+
+
+def parse_s3_uri(uri: str) -> S3Location:
+    """Split s3://bucket/some/prefix into its bucket and prefix."""
+    if not uri.startswith("s3://"):
+        raise JhuError(f"JHU_LAKE={uri!r}: an S3 lake is written s3://bucket/prefix")
+    bucket, _, prefix = uri[len("s3://") :].partition("/")
+    if not bucket:
+        raise JhuError(f"JHU_LAKE={uri!r}: an S3 lake needs a bucket, as s3://bucket/prefix")
+    return S3Location(bucket=bucket, prefix=prefix.strip("/"))
+
+
+def client_config(endpoint: str | None) -> Config:
+    """Bounded retries and timeouts; path-style addressing for S3-compatible stores.
+
+    Checksums only when an operation requires them: MinIO and other S3-compatible stores do not
+    all accept the newer trailing-checksum uploads that botocore sends by default.
+    """
+    options: dict[str, Any] = {
+        "retries": {"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        "connect_timeout": CONNECT_TIMEOUT_S,
+        "read_timeout": READ_TIMEOUT_S,
+        "signature_version": "s3v4",
+        "user_agent_extra": "jhu-warehouse",
+    }
+    if endpoint:
+        options["s3"] = {"addressing_style": "path"}
+        options["request_checksum_calculation"] = "when_required"
+        options["response_checksum_validation"] = "when_required"
+    return Config(**options)
+
+
+def resolve_region(session: boto3.Session) -> str:
+    """The region of the standard chain (AWS_REGION, AWS_DEFAULT_REGION, ~/.aws), or us-east-1."""
+    return session.region_name or DEFAULT_REGION
+
+
+def default_transfer_config() -> TransferConfig:
+    return TransferConfig(
+        multipart_threshold=MULTIPART_THRESHOLD,
+        multipart_chunksize=MULTIPART_CHUNKSIZE,
+        max_concurrency=4,
+    )
+
+
+def content_type(key: str) -> str:
+    """A Content-Type for an object, so browsers and consoles show it sensibly."""
+    if key.endswith(".parquet"):
+        return "application/vnd.apache.parquet"
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
+def payload_bytes(method: str, headers: Any) -> int:
+    """Bytes of object data an HTTP request carries: PUT bodies (PutObject, UploadPart) only.
+
+    With aws-chunked encoding Content-Length includes the chunk framing, so the decoded length
+    is preferred when present.
+    """
+    if method != "PUT":
+        return 0
+    length = headers.get("X-Amz-Decoded-Content-Length") or headers.get("Content-Length")
+    try:
+        return int(length) if length is not None else 0
+    except ValueError:
+        return 0
+
+
+def _location_text(bucket: str, key: str | None) -> str:
+    return f"s3://{bucket}/{key}" if key else f"s3://{bucket}"
+
+
+def describe_error(
+    exc: BaseException,
+    *,
+    operation: str,
+    bucket: str,
+    key: str | None,
+    endpoint: str,
+) -> JhuError:
+    """Turn a boto3/botocore failure into one line that says what to fix; never a credential.
+
+    Server messages are left out on purpose for credential errors (they can echo the key id).
+    """
+    where = _location_text(bucket, key)
+    operation = getattr(exc, "operation_name", None) or operation
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return JhuError(
+            f"no usable AWS credentials for {where} (JHU_LAKE): provide them through the "
+            f"standard chain ({CREDENTIAL_CHAIN})"
+        )
+    if isinstance(
+        exc,
+        EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError,
+    ):
+        return JhuError(
+            f"cannot reach the S3 endpoint {endpoint} (JHU_S3_ENDPOINT) for {operation} on "
+            f"{where}: {type(exc).__name__} after {MAX_ATTEMPTS} attempts with backoff"
+        )
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        action = IAM_ACTIONS.get(operation, f"s3:{operation}")
+        if code == "NoSuchBucket":
+            return JhuError(
+                f"S3 bucket {bucket!r} does not exist (JHU_LAKE): create it, "
+                "or rerun with --create-bucket"
+            )
+        if code in CREDENTIAL_ERRORS:
+            return JhuError(
+                f"S3 rejected the AWS credentials ({code}) for {operation} on {where}: check the "
+                f"standard chain ({CREDENTIAL_CHAIN})"
+            )
+        if code in ACCESS_DENIED_ERRORS or status == 403:
+            return JhuError(
+                f"S3 denied {action} on {where} ({code}): the credentials' IAM policy must allow "
+                f"it (see {POLICY_FILE})"
+            )
+        message = str(error.get("Message", "")).strip()
+        detail = f": {message}" if message else ""
+        return JhuError(f"S3 {operation} on {where} failed with {code} (HTTP {status}){detail}")
+    if isinstance(exc, BotoCoreError):
+        return JhuError(f"S3 {operation} on {where} failed: {type(exc).__name__}: {exc}")
+    return JhuError(f"S3 {operation} on {where} failed: {type(exc).__name__}")
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+class S3Lake:
+    """A lake under s3://bucket/prefix; keys are relative to the prefix, as in LocalLake."""
+
+    def __init__(
+        self,
+        location: S3Location,
+        client: Any,
+        *,
+        region: str = DEFAULT_REGION,
+        transfer_config: TransferConfig | None = None,
+    ) -> None:
+        self.location = location
+        self.root = _location_text(location.bucket, location.prefix or None)
+        self.region = region
+        self.stats = LakeStats()
+        self._client = client
+        self._transfer_config = transfer_config or default_transfer_config()
+        self._lock = threading.Lock()
+        self._endpoint = str(client.meta.endpoint_url)
+        client.meta.events.register("before-send.s3", self._count_request)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        session: boto3.Session | None = None,
+        transfer_config: TransferConfig | None = None,
+    ) -> S3Lake:
+        """The lake JHU_LAKE names, through JHU_S3_ENDPOINT if set, with the standard chain."""
+        location = parse_s3_uri(settings.lake)
+        session = session or boto3.Session()
+        region = resolve_region(session)
+        client = session.client(
+            "s3",
+            endpoint_url=settings.s3_endpoint,
+            region_name=region,
+            config=client_config(settings.s3_endpoint),
+        )
+        return cls(location, client, region=region, transfer_config=transfer_config)
+
+    # -- accounting -------------------------------------------------------------------------
+
+    def _count_request(self, request: Any, **_: Any) -> None:
+        """botocore calls this before every HTTP attempt: retries and parts count, as billed."""
+        method = str(request.method).upper()
+        with self._lock:
+            self.stats.requests[method] += 1
+            self.stats.bytes_up += payload_bytes(method, request.headers)
+
+    # -- addressing -------------------------------------------------------------------------
+
+    def object_key(self, key: str) -> str:
+        """The full object key of a lake key."""
+        key = key.lstrip("/")
+        return f"{self.location.prefix}/{key}" if self.location.prefix else key
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.location.bucket}/{self.object_key(key)}"
+
+    @contextmanager
+    def _translated(self, operation: str, key: str | None) -> Iterator[None]:
+        try:
+            yield
+        except (ClientError, BotoCoreError) as exc:
+            raise describe_error(
+                exc,
+                operation=operation,
+                bucket=self.location.bucket,
+                key=self.object_key(key) if key is not None else None,
+                endpoint=self._endpoint,
+            ) from None
+
+    # -- the lake interface -----------------------------------------------------------------
+
+    def read_bytes(self, key: str) -> bytes | None:
+        """The object's content, or None when there is none.
+
+        Without s3:ListBucket on the key's prefix, AWS answers a missing key with 403, not 404:
+        on a denial we ask ListBucket (scoped to the prefix by the policy) whether the key exists,
+        so a first run, with no manifest yet, works under the least-privilege policy.
+        """
+        object_key = self.object_key(key)
+        try:
+            response = self._client.get_object(Bucket=self.location.bucket, Key=object_key)
+            data: bytes = response["Body"].read()
+        except ClientError as exc:
+            code = error_code(exc)
+            if code in MISSING_KEY_ERRORS:
+                return None
+            if code in ACCESS_DENIED_ERRORS and not self._exists(key):
+                return None
+            raise describe_error(
+                exc,
+                operation="GetObject",
+                bucket=self.location.bucket,
+                key=object_key,
+                endpoint=self._endpoint,
+            ) from None
+        except BotoCoreError as exc:
+            raise describe_error(
+                exc,
+                operation="GetObject",
+                bucket=self.location.bucket,
+                key=object_key,
+                endpoint=self._endpoint,
+            ) from None
+        with self._lock:
+            self.stats.bytes_down += len(data)
+        return data
+
+    def _exists(self, key: str) -> bool:
+        object_key = self.object_key(key)
+        with self._translated("ListObjectsV2", key):
+            response = self._client.list_objects_v2(
+                Bucket=self.location.bucket, Prefix=object_key, MaxKeys=1
+            )
+        return any(item["Key"] == object_key for item in response.get("Contents", []))
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """One PUT; S3 makes it visible whole or not at all. The sha256 goes in the metadata."""
+        with self._translated("PutObject", key):
+            self._client.put_object(
+                Bucket=self.location.bucket,
+                Key=self.object_key(key),
+                Body=data,
+                ContentType=content_type(key),
+                Metadata={"sha256": hashlib.sha256(data).hexdigest()},
+            )
+
+    def put_file(self, key: str, path: Path) -> None:
+        """Upload a local file; from MULTIPART_THRESHOLD up in parts (aborted if it fails)."""
+        path = Path(path)
+        extra_args = {
+            "ContentType": content_type(key),
+            "Metadata": {"sha256": file_sha256(path)},
+        }
+        operation = (
+            "UploadPart"
+            if path.stat().st_size >= self._transfer_config.multipart_threshold
+            else "PutObject"
+        )
+        with (
+            self._translated(operation, key),
+            create_transfer_manager(self._client, self._transfer_config) as manager,
+        ):
+            future = manager.upload(
+                str(path), self.location.bucket, self.object_key(key), extra_args=extra_args
+            )
+            future.result()
+
+    def list(self, prefix: str) -> list[str]:
+        """Keys under prefix (a folder of the lake), relative to the lake root, sorted."""
+        folder = self.object_key(prefix).rstrip("/")
+        search = f"{folder}/" if folder else ""
+        root = f"{self.location.prefix}/" if self.location.prefix else ""
+        keys: list[str] = []
+        with self._translated("ListObjectsV2", prefix):
+            paginator = self._client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.location.bucket, Prefix=search):
+                keys.extend(item["Key"][len(root) :] for item in page.get("Contents", []))
+        return sorted(keys)
+
+    def delete(self, keys: list[str]) -> None:
+        """One DELETE per key: free on AWS, and checked by IAM against each key."""
+        for key in keys:
+            with self._translated("DeleteObject", key):
+                self._client.delete_object(Bucket=self.location.bucket, Key=self.object_key(key))
+
+    # -- the bucket ---------------------------------------------------------------------------
+
+    def ensure_bucket(self) -> bool:
+        """Create the bucket when it is missing (only on --create-bucket); True if created."""
+        try:
+            self._client.head_bucket(Bucket=self.location.bucket)
+            return False
+        except ClientError as exc:
+            if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+                raise describe_error(
+                    exc,
+                    operation="HeadBucket",
+                    bucket=self.location.bucket,
+                    key=None,
+                    endpoint=self._endpoint,
+                ) from None
+        except BotoCoreError as exc:
+            raise describe_error(
+                exc,
+                operation="HeadBucket",
+                bucket=self.location.bucket,
+                key=None,
+                endpoint=self._endpoint,
+            ) from None
+        options: dict[str, Any] = {"Bucket": self.location.bucket}
+        if self.region != DEFAULT_REGION:
+            options["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        with self._translated("CreateBucket", None):
+            self._client.create_bucket(**options)
+        return True
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(MIB), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def create_bucket_if_missing(settings: Settings) -> str | None:
+    """For `--create-bucket`: make sure JHU_LAKE's bucket exists; a line to print, or None.
+
+    Returns None for a local lake (nothing to create).
+    """
+    if not settings.lake_is_s3:
+        return None
+    lake = S3Lake.from_settings(settings)
+    created = lake.ensure_bucket()
+    state = "created" if created else "exists"
+    return f"bucket s3://{lake.location.bucket}: {state} ({lake.stats.summary()})"
