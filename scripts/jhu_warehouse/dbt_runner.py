@@ -27,6 +27,8 @@ HELP = "Run `dbt build` (seeds, models, tests) in-process on the warehouse file,
 FAILED = frozenset({"error", "fail", "runtime error"})
 #: At most this many failing nodes are named in the one-line error.
 MAX_NAMED_FAILURES = 5
+#: dbt's messages are cut to this many characters in the one-line error.
+MAX_MESSAGE = 400
 
 
 def target_dir() -> Path:
@@ -149,7 +151,7 @@ def node_results(result: Any) -> list[NodeResult]:
 def failure_line(failures: Sequence[NodeResult]) -> str:
     """One line naming the failing nodes (the first few) and what dbt said about each."""
     named = "; ".join(
-        f"{f.resource_type} {f.name} ({f.status}: {f.message[:160] or 'no message'})"
+        f"{f.resource_type} {f.name} ({f.status}: {f.message[: MAX_MESSAGE // 2] or 'no message'})"
         for f in failures[:MAX_NAMED_FAILURES]
     )
     more = (
@@ -181,11 +183,31 @@ class _Progress:
             )
 
 
-def dbt_args(command: str, extra: Sequence[str] = ()) -> list[str]:
+def release_warehouse() -> None:
+    """Close the warehouse file dbt-duckdb keeps open in this process after an invocation.
+
+    dbt-duckdb holds its DuckDB instance in a class attribute across invocations; while it is
+    open, any other connection in this process (the export, a test, an analyst's read-only
+    session) with another configuration is refused. Closing it costs nothing: dbt reopens it on
+    its next invocation.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter (Spark) holds no DuckDB file
+        return
+    manager = DuckDBConnectionManager
+    with manager._LOCK:
+        environment = manager._ENV
+        if environment is not None:
+            environment.close()
+            manager._ENV = None
+
+
+def dbt_args(command: str, extra: Sequence[str] = (), project_dir: Path = PROJECT_DIR) -> list[str]:
     return [
         command,
         "--project-dir",
-        str(PROJECT_DIR),
+        str(project_dir),
         "--profiles-dir",
         str(profiles_dir()),
         "--quiet",
@@ -194,7 +216,12 @@ def dbt_args(command: str, extra: Sequence[str] = ()) -> list[str]:
 
 
 def invoke(
-    command: str, settings: Settings, extra: Sequence[str] = (), *, progress: bool = True
+    command: str,
+    settings: Settings,
+    extra: Sequence[str] = (),
+    *,
+    progress: bool = True,
+    project_dir: Path = PROJECT_DIR,
 ) -> tuple[Any, str]:
     """Run one dbt command in-process; returns dbt's result and the invocation id.
 
@@ -206,17 +233,24 @@ def invoke(
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     callbacks = [_Progress()] if progress else []
     with patched_environ(settings_environment(settings)):
-        outcome = dbtRunner(callbacks=callbacks).invoke(dbt_args(command, extra))
+        try:
+            outcome = dbtRunner(callbacks=callbacks).invoke(dbt_args(command, extra, project_dir))
+        finally:
+            release_warehouse()
     if outcome.exception is not None:
-        first = str(outcome.exception).strip().splitlines() or [type(outcome.exception).__name__]
-        raise JhuError(f"dbt {command}: {' '.join(first[0].split())}")
+        said = " ".join(str(outcome.exception).split()) or type(outcome.exception).__name__
+        raise JhuError(f"dbt {command}: {said[:MAX_MESSAGE]}")
     return outcome.result, get_invocation_id()
 
 
-def build(settings: Settings, extra: Sequence[str] = ()) -> BuildReport:
+def build(
+    settings: Settings, extra: Sequence[str] = (), *, project_dir: Path = PROJECT_DIR
+) -> BuildReport:
     """`dbt build` on the settings' target; failing nodes are a JhuError naming them."""
     started = time.perf_counter()
-    result, invocation_id = invoke("build", settings, ["--target", settings.target, *extra])
+    result, invocation_id = invoke(
+        "build", settings, ["--target", settings.target, *extra], project_dir=project_dir
+    )
     report = BuildReport(
         invocation_id=invocation_id,
         seconds=time.perf_counter() - started,
