@@ -28,7 +28,7 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -470,6 +470,18 @@ def export(
     return ExportReport(marts=files, publish=report, seconds=time.perf_counter() - started)
 
 
+Exporter = Callable[..., ExportReport]
+
+
+def exporter_for(settings: Settings) -> Exporter:
+    """The export of the settings' dbt target: this module's, or the Spark one (same signature)."""
+    if settings.target == "spark":
+        from jhu_warehouse import spark_export
+
+        return spark_export.export
+    return export
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--keep",
@@ -484,7 +496,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, settings: Settings) -> int:
     lake = open_lake(settings)
     print(f"export: marts of {settings.duckdb_path} -> {lake.uri(MARTS_PREFIX)}", flush=True)
-    report = export(settings, lake, keep=args.keep)
+    report = exporter_for(settings)(settings, lake, keep=args.keep)
     print(f"export: {report.summary()}")
     print(f"lake: {lake.stats.summary()}")
     return 0
