@@ -161,6 +161,7 @@ class Downloader:
             part.unlink(missing_ok=True)
             raise _TransientError(f"transfer cut short at {received:,} of {expected:,} bytes")
         part.replace(dest)
+        self._say(f"  downloaded {dest.name}: {received:,} bytes\n")
         return received
 
     def _copy(
@@ -183,7 +184,8 @@ class Downloader:
                 if now - last_shown >= interval:
                     self._say(f"{start}  downloading {name}: {received:,}{of_total} bytes{end}")
                     last_shown = now
-        self._say(f"{start}  downloaded {name}: {received:,} bytes\n")
+        if live:
+            self._say(start)
         return received
 
     def _say(self, text: str) -> None:
