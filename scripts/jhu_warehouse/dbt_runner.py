@@ -167,8 +167,11 @@ class _Progress:
 
     def __init__(self) -> None:
         self.finished = 0
+        self.total = 0
 
     def __call__(self, event: Any) -> None:
+        if event.info.name == "ConcurrencyLine":
+            self.total = event.data.node_count
         if event.info.name != "NodeFinished":
             return
         info = event.data.node_info
@@ -177,8 +180,8 @@ class _Progress:
         status = result.status or info.node_status
         if info.resource_type in ("seed", "model", "snapshot") or status in FAILED:
             print(
-                f"  [{self.finished}] {info.resource_type} {info.node_name}: {status} "
-                f"({result.execution_time:.1f} s)",
+                f"  [{self.finished}/{self.total or '?'}] {info.resource_type} "
+                f"{info.node_name}: {status} ({result.execution_time:.1f} s)",
                 flush=True,
             )
 
