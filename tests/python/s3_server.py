@@ -63,6 +63,18 @@ class S3Server:
         self.client().create_bucket(Bucket=name)
         return name
 
+    def create_user(self, name: str, policy: dict[str, Any] | str) -> tuple[str, str]:
+        """An IAM user holding exactly this inline policy; returns its key id and secret.
+
+        Call before enforce_iam(): creating users is itself an IAM action.
+        """
+        iam = self.client("iam")
+        iam.create_user(UserName=name)
+        document = policy if isinstance(policy, str) else json.dumps(policy)
+        iam.put_user_policy(UserName=name, PolicyName=f"{name}-policy", PolicyDocument=document)
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        return str(key["AccessKeyId"]), str(key["SecretAccessKey"])
+
     def _post(self, path: str, body: bytes = b"") -> dict[str, Any]:
         request = urllib.request.Request(
             f"{self.endpoint}{path}",
