@@ -23,14 +23,12 @@ Two halves, so another engine can reuse the second one:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,7 @@ from jhu_warehouse.config import Settings
 from jhu_warehouse.dbt_runner import target_dir
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.lake import MARTS_MANIFEST, MARTS_PREFIX, Lake, open_lake
+from jhu_warehouse.manifest import sha256_file, utc_now_iso
 
 HELP = "Export every mart as Parquet (zstd) to {JHU_LAKE}/marts/, published behind a manifest"
 
@@ -94,18 +93,6 @@ class PublishReport:
 
 def version_key(mart: str, sha256: str) -> str:
     return f"{MARTS_PREFIX}/{mart}/{sha256[:16]}.parquet"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def parse_export_manifest(data: bytes | None) -> dict[str, Any] | None:
@@ -248,7 +235,7 @@ def publish(
         marts,
         previous=current,
         dbt_invocation_id=dbt_invocation_id,
-        exported_at=exported_at or utc_now(),
+        exported_at=exported_at or utc_now_iso(),
         engine=engine,
         keep=keep,
     )
