@@ -1,0 +1,56 @@
+{#-
+    Make `source('jhu', ...)` resolve on engines that cannot read a CSV in place the way
+    dbt-duckdb's `external_location` does. Run by `on-run-start` (dbt_project.yml), so every
+    `dbt build|run|test` on any target starts from relations over the lake's current files.
+-#}
+{% macro jhu_register_sources() -%}
+    {{ return(adapter.dispatch('jhu_register_sources', 'jhu_covid')()) }}
+{%- endmacro %}
+
+{#- DuckDB (and any adapter reading `external_location`): nothing to register. -#}
+{% macro default__jhu_register_sources() -%}
+{%- endmacro %}
+
+{#-
+    Spark: an external CSV table in the metastore per source table, named as the source renders
+    (`<source schema>.<identifier>`) over `<jhu_raw_path>/<identifier>.csv`, the same file and
+    the same meta key the DuckDB `external_location` uses. No schema inference: every column is
+    text with the file's own header as its name, like DuckDB's `all_varchar`. FAILFAST makes a
+    malformed line an error instead of a row of NULLs.
+
+    Dropped and created on every run (Spark's session catalog has no CREATE OR REPLACE for CSV
+    tables): the lake path may have changed, and dropping an external table leaves its file.
+    `s3://` is read through Spark's S3A connector (hadoop-aws), hence `s3a://`.
+-#}
+{% macro spark__jhu_register_sources() -%}
+    {%- if execute -%}
+        {%- for node in graph.sources.values() if node.source_name == 'jhu' -%}
+            {%- set raw_path = node.meta.get('jhu_raw_path') or node.config.meta.get('jhu_raw_path') -%}
+            {%- if not raw_path -%}
+                {{ exceptions.raise_compiler_error(
+                    "source jhu." ~ node.name ~ ": no meta jhu_raw_path (models/staging/jhu/_jhu__sources.yml)"
+                ) }}
+            {%- endif -%}
+            {%- set location = raw_path ~ '/' ~ node.identifier ~ '.csv' -%}
+            {%- if location.startswith('s3://') -%}
+                {%- set location = 's3a://' ~ location[5:] -%}
+            {%- endif -%}
+            {%- set table = adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.identifier) -%}
+            {%- do run_query('create schema if not exists ' ~ adapter.quote(node.schema)) -%}
+            {%- do run_query('drop table if exists ' ~ table) -%}
+            {%- call statement('jhu_register_' ~ node.name) -%}
+                create table {{ table }}
+                using csv
+                options (
+                    path '{{ location | replace("'", "\\'") }}',
+                    header 'true',
+                    sep ',',
+                    quote '"',
+                    escape '"',
+                    encoding 'UTF-8',
+                    mode 'FAILFAST'
+                )
+            {%- endcall -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}

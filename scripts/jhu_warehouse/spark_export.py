@@ -1,0 +1,268 @@
+"""`jhu export` on the Spark target: each mart from Spark to one local zstd Parquet file, then the
+engine-agnostic `publish` of export.py, so the lake gets the same layout and manifest as a DuckDB
+run (`marts/<mart>/<sha256[:16]>.parquet` behind `marts/_manifest.json`).
+
+Spark writes a folder of part files per DataFrame; a mart is brought to one partition and sorted
+within it (primary key first, then every other column, nulls last as in DuckDB) so each mart is
+one file whose bytes depend only on its content: an unchanged mart keeps its sha256 and is not
+uploaded again.
+
+The Spark session is the one dbt-spark (`method: session`) opened in this process when `jhu run`
+built the models; a standalone `jhu export` opens one from the `spark` output of profiles.yml, so
+the metastore and warehouse folders are configured in exactly one place.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jhu_warehouse.config import Settings
+from jhu_warehouse.errors import JhuError
+from jhu_warehouse.export import (
+    KEEP_EXPORTS,
+    MARTS_FOLDER,
+    ExportReport,
+    MartFile,
+    MartSpec,
+    last_invocation_id,
+    marts_from_dbt_manifest,
+    publish,
+    read_dbt_artifact,
+    sha256_file,
+)
+from jhu_warehouse.lake import Lake
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+#: The dbt profile and its output that describe the local Spark session.
+DBT_PROFILE = "jhu_covid"
+SPARK_OUTPUT = "spark"
+
+#: Spark's simple type names -> the SQL type names a DuckDB export records in the manifest, so
+#: the manifest of a mart does not depend on the engine that built it.
+_SQL_TYPES = {
+    "boolean": "BOOLEAN",
+    "tinyint": "TINYINT",
+    "smallint": "SMALLINT",
+    "int": "INTEGER",
+    "bigint": "BIGINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "string": "VARCHAR",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+    "timestamp_ntz": "TIMESTAMP",
+    "binary": "BLOB",
+}
+_DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
+
+
+def sql_type(spark_type: str, *, where: str) -> str:
+    """The DuckDB-style SQL name of a Spark column type (`bigint` -> `BIGINT`).
+
+    A type outside the marts' contract vocabulary (arrays, maps, structs, char/varchar) is an
+    error naming the column: the contract would not hold for users of the Parquet files.
+    """
+    name = spark_type.strip().lower()
+    if name in _SQL_TYPES:
+        return _SQL_TYPES[name]
+    decimal = _DECIMAL.match(name)
+    if decimal:
+        return f"DECIMAL({decimal.group(1)},{decimal.group(2)})"
+    raise JhuError(f"export: {where} has Spark type {spark_type!r}, which the marts do not use")
+
+
+def quote(identifier: str) -> str:
+    """A Spark SQL identifier in backticks."""
+    return "`" + identifier.replace("`", "``") + "`"
+
+
+def sort_order(columns: list[str], primary_key: tuple[str, ...]) -> list[str]:
+    """Primary key first, then every other column in table order: a total order on the rows."""
+    return [*primary_key, *(c for c in columns if c not in primary_key)]
+
+
+# --------------------------------------------------------------------------------------------
+# The session
+# --------------------------------------------------------------------------------------------
+
+
+def profile_spark_conf(target: str = SPARK_OUTPUT) -> dict[str, str]:
+    """The Spark settings of the `spark` output of profiles.yml, rendered as dbt renders them.
+
+    Includes what dbt-spark adds itself (it forces `spark.sql.ansi.enabled=false`), so a session
+    opened here behaves as the one dbt opened.
+    """
+    from dbt.config.profile import Profile, read_profile
+    from dbt.config.renderer import ProfileRenderer
+    from dbt_common.context import set_invocation_context
+
+    from jhu_warehouse.dbt_runner import profiles_dir
+
+    folder = profiles_dir()
+    raw = read_profile(str(folder))
+    if DBT_PROFILE not in raw:
+        raise JhuError(f"{folder / 'profiles.yml'}: no profile {DBT_PROFILE!r}")
+    set_invocation_context(dict(os.environ))  # what env_var() in profiles.yml reads
+    try:
+        _, data = Profile.render_profile(raw[DBT_PROFILE], DBT_PROFILE, target, ProfileRenderer({}))
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise JhuError(f"{folder / 'profiles.yml'}: output {target!r}: {first}") from exc
+    if data.get("type") != "spark" or data.get("method") != "session":
+        raise JhuError(
+            f"{folder / 'profiles.yml'}: output {target!r} is not a dbt-spark `method: session` "
+            "output; the export reads the marts through a Spark session in this process"
+        )
+    conf = {str(k): str(v) for k, v in (data.get("server_side_parameters") or {}).items()}
+    conf["spark.sql.ansi.enabled"] = "false"
+    return conf
+
+
+def spark_session(conf: Mapping[str, str] | None = None) -> SparkSession:
+    """The session dbt opened in this process, else a new one from the profile's settings."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise JhuError(
+            "JHU_TARGET=spark: pyspark is not installed; run `make run` with JHU_TARGET=spark, "
+            "which installs requirements-spark.txt"
+        ) from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in (profile_spark_conf() if conf is None else conf).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+# --------------------------------------------------------------------------------------------
+# Write: one mart -> one local Parquet file
+# --------------------------------------------------------------------------------------------
+
+
+def mart_frame(spark: SparkSession, spec: MartSpec) -> DataFrame:
+    """The mart's table in the Spark catalog; a missing one says to build first."""
+    if not spark.catalog.tableExists(spec.relation, spec.schema):
+        raise JhuError(
+            f"export: mart {spec.name}: table {spec.schema}.{spec.relation} is not in the Spark "
+            "catalog; run `jhu build` with JHU_TARGET=spark first (same JHU_SPARK_DIR)"
+        )
+    return spark.table(f"{quote(spec.schema)}.{quote(spec.relation)}")
+
+
+def write_single_parquet(frame: DataFrame, order: list[str], path: Path) -> None:
+    """Write `frame` sorted by `order` (nulls last) as exactly one zstd Parquet file at `path`.
+
+    Spark writes a folder of part files; the one part is moved to `path` and the folder removed,
+    so nothing half-written is left beside the result.
+    """
+    from pyspark.sql import functions as F  # noqa: N812
+
+    folder = path.with_name(f".{path.stem}.spark")
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        (
+            frame.repartition(1)
+            .sortWithinPartitions(*(F.col(quote(c)).asc_nulls_last() for c in order))
+            .write.option("compression", "zstd")
+            .mode("overwrite")
+            .parquet(folder.as_uri())
+        )
+        parts = sorted(folder.glob("part-*.parquet"))
+        if len(parts) != 1:
+            raise JhuError(f"export: {path.stem}: Spark wrote {len(parts)} part files, not one")
+        parts[0].replace(path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def parquet_rows(path: Path) -> int:
+    """Rows of a Parquet file, from its footer (counts what was written, not what was meant)."""
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def write_mart_parquet(spark: SparkSession, spec: MartSpec, out_dir: Path) -> MartFile:
+    """Copy one mart from Spark to `out_dir/<mart>.parquet` (zstd), deterministically."""
+    frame = mart_frame(spark, spec)
+    names = [f.name for f in frame.schema.fields]
+    missing = [c for c in spec.primary_key if c not in names]
+    if missing:
+        raise JhuError(f"export: mart {spec.name}: primary key column(s) {missing} not in table")
+    columns = tuple(
+        (f.name, sql_type(f.dataType.simpleString(), where=f"mart {spec.name} column {f.name}"))
+        for f in frame.schema.fields
+    )
+    path = out_dir / f"{spec.name}.parquet"
+    write_single_parquet(frame, sort_order(names, spec.primary_key), path)
+    return MartFile(
+        name=spec.name,
+        path=path,
+        rows=parquet_rows(path),
+        columns=columns,
+        sha256=sha256_file(path),
+        bytes=path.stat().st_size,
+        primary_key=spec.primary_key,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The stage
+# --------------------------------------------------------------------------------------------
+
+
+def export(
+    settings: Settings,
+    lake: Lake,
+    *,
+    dbt_invocation_id: str | None = None,
+    dbt_manifest: Mapping[str, Any] | None = None,
+    keep: int = KEEP_EXPORTS,
+    exported_at: str | None = None,
+    spark: SparkSession | None = None,
+) -> ExportReport:
+    """Write every mart from Spark to Parquet and publish the set to the lake.
+
+    Same signature and report as `jhu_warehouse.export.export` (the settings are not needed
+    here: the Spark session knows its catalog); `dbt_manifest` and `dbt_invocation_id` default
+    to the artefacts of the last `jhu build`.
+    """
+    started = time.perf_counter()
+    manifest = dbt_manifest if dbt_manifest is not None else read_dbt_artifact("manifest.json")
+    if dbt_invocation_id is None:
+        dbt_invocation_id = last_invocation_id()
+    specs = marts_from_dbt_manifest(manifest)
+    if not specs:
+        raise JhuError(f"export: the dbt project has no models under models/{MARTS_FOLDER}/")
+    session = spark if spark is not None else spark_session()
+
+    with tempfile.TemporaryDirectory(prefix="jhu-spark-export-") as tmp:
+        files = []
+        for spec in specs:
+            mart = write_mart_parquet(session, spec, Path(tmp))
+            print(
+                f"  {mart.name}: {mart.rows:,} rows, {len(mart.columns)} columns, "
+                f"{mart.bytes:,} bytes, sha256 {mart.sha256[:16]}",
+                flush=True,
+            )
+            files.append(mart)
+        report = publish(
+            lake,
+            files,
+            dbt_invocation_id=dbt_invocation_id,
+            engine="spark",
+            exported_at=exported_at,
+            keep=keep,
+        )
+    return ExportReport(marts=files, publish=report, seconds=time.perf_counter() - started)
