@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
 SCALES ?= 1 10
 
-.PHONY: help setup run load build export test lint docs bench clean
+.PHONY: help setup browser run load build export test lint docs check bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -36,16 +36,37 @@ run: $(STAMP) ## Load the JHU files into the lake, dbt build, export the marts
 	$(if $(filter spark,$(JHU_TARGET)),@$(MAKE) --no-print-directory $(SPARK_STAMP))
 	$(BIN)/jhu run
 
-test: $(STAMP) $(SPARK_STAMP) ## Run every test (pytest: loader, dbt, end to end, S3, Spark)
+# Debian's chromium opens the generated docs site in the browser test. CI is a fresh machine and
+# runs as root, so the set-up installs it; nothing else is fetched (no browser download).
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "error: $(CHROMIUM) not found; install Debian's chromium as root: apt-get install chromium" >&2; \
+		exit 1; fi
+	@echo "installing Debian's chromium (headless, for the docs browser test)"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+browser: $(CHROMIUM) ## Install Debian's chromium (for the docs browser test) if missing
+
+# The linters run first: a violation stops `make test` before the (slower) test suite.
+test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM) lint ## Lint, then run every test (loader, dbt, end to end, S3, Spark, docs)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) ## sqlfluff over the SQL, ruff over the Python
+lint: $(STAMP) ## sqlfluff over the SQL, ruff over the Python, the secret scan
+	$(BIN)/python scripts/check_secrets.py
 	$(BIN)/ruff check scripts tests/python
 	$(BIN)/ruff format --check scripts tests/python
 	$(BIN)/sqlfluff lint models macros tests/dbt
 
-docs: $(STAMP) ## Generate the dbt docs site (offline) into target/
-	$(BIN)/dbt docs generate
+docs: $(STAMP) ## Generate the dbt docs site offline (column types from the warehouse `make run` built)
+	$(BIN)/dbt docs generate --static
+	@echo "docs site: $${DBT_TARGET_PATH:-target}/index.html (serve it: dbt docs serve);" \
+		"$${DBT_TARGET_PATH:-target}/static_index.html opens from disk, no server needed"
+
+check: docs ## Check the project's structure, docs and tests (manifest.json + catalog.json)
+	$(BIN)/python -m jhu_warehouse.project_check
 
 bench: $(STAMP) $(SPARK_STAMP) ## Benchmark the pipeline against the dbt floor, pandas and PySpark
 	$(BIN)/jhu bench --scales "$(SCALES)"
