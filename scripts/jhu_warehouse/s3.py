@@ -438,3 +438,39 @@ def create_bucket_if_missing(settings: Settings) -> str | None:
     created = lake.ensure_bucket()
     state = "created" if created else "exists"
     return f"bucket s3://{lake.location.bucket}: {state} ({lake.stats.summary()})"
+
+
+def render_policy(template: str, lake: str) -> str:
+    """The repo's IAM policy for one lake: JHU_BUCKET and JHU_PREFIX filled in.
+
+    A lake at the bucket root (s3://bucket) gets the whole bucket: give it a prefix to keep the
+    policy narrow.
+    """
+    location = parse_s3_uri(lake)
+    text = template.replace("JHU_BUCKET", location.bucket)
+    if location.prefix:
+        return text.replace("JHU_PREFIX", location.prefix)
+    return text.replace("JHU_PREFIX/", "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m jhu_warehouse.s3 s3://bucket/prefix`: print the IAM policy for that lake."""
+    import sys
+
+    from jhu_warehouse.config import PROJECT_DIR
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m jhu_warehouse.s3 s3://bucket/prefix", file=sys.stderr)
+        return 2
+    try:
+        template = (PROJECT_DIR / POLICY_FILE).read_text()
+        print(render_policy(template, args[0]), end="")
+    except JhuError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

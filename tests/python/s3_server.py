@@ -22,7 +22,7 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 #: Credentials of the unauthenticated set-up phase (moto accepts anything until IAM is enforced).
-SETUP_KEY_ID = "AKIASETUPSETUPSETUP0"
+SETUP_KEY_ID = "TESTSETUPKEYID000000"
 SETUP_SECRET = "setup-secret-not-a-real-one"
 REGION = "us-east-1"
 

@@ -136,7 +136,7 @@ def test_wrong_credentials_are_named_but_never_shown(
     key_id, secret = server.create_user(f"user-wrong-{wrong.replace(' ', '-')}", FULL_S3)
     iam.enforce_iam()
     bad_secret = "Wr0ngSecretWr0ngSecretWr0ngSecret/xyz"
-    bad_key_id = "AKIAWRONGWRONGWRONG1"
+    bad_key_id = "TESTWRONGKEYID000001"
     used = (key_id, bad_secret) if wrong == "secret" else (bad_key_id, secret)
     lake = lake_at(server.endpoint, f"s3://{bucket}/lake", session(*used))
 
