@@ -41,12 +41,13 @@ LOCATION_KEY = "location_key"
 #: The column of the loader's manifest that source freshness must be measured on.
 LOADED_AT = "loaded_at"
 
-#: DuckDB table functions and URL schemes by which SQL reads a file or a bucket directly.
+#: DuckDB table functions that read files, and a quoted path or URL where a relation goes
+#: (DuckDB's replacement scan: `from 'x.csv'`, `join 's3://b/k.parquet'`). A quoted file name
+#: elsewhere, e.g. `'x.csv' as source_file`, is a label, not a read.
 _FILE_READ = re.compile(
     r"\b(read_csv|read_csv_auto|read_parquet|parquet_scan|read_json|read_json_auto|read_ndjson"
     r"|read_ndjson_auto|read_json_objects|read_text|read_blob|read_xlsx|sniff_csv|glob)\s*\("
-    r"|'(s3|s3a|s3n|gs|gcs|az|azure|abfss|r2|hf|https?|file)://"
-    r"|'[^']*\.(csv|tsv|parquet|json|ndjson|jsonl|xlsx)(\.gz|\.zst)?'",
+    r"|\b(from|join)\s+'[^']*'",
     re.IGNORECASE,
 )
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
@@ -97,6 +98,9 @@ class Project:
     unit_tests: dict[str, Node]
     exposures: dict[str, Node]
     catalog_columns: dict[str, set[str]] = field(default_factory=dict)
+    macros: dict[str, str] = field(default_factory=dict)
+    """The root project's macros: name -> SQL, to see what a `{{ macro() }}` config renders."""
+    adapter: str = ""
 
     @classmethod
     def from_artifacts(cls, manifest: Node, catalog: Node | None = None) -> Project:
@@ -125,6 +129,11 @@ class Project:
             unit_tests=own(manifest.get("unit_tests", {})),
             exposures=own(manifest.get("exposures", {})),
             catalog_columns=columns,
+            macros={
+                str(m.get("name")): str(m.get("macro_sql") or "")
+                for m in own(manifest.get("macros", {})).values()
+            },
+            adapter=str(manifest.get("metadata", {}).get("adapter_type") or ""),
         )
 
     def models_in(self, layer: str) -> dict[str, Node]:
@@ -455,6 +464,31 @@ def check_contracts(project: Project) -> Iterator[Violation]:
             yield _violation("contract_not_enforced", mart, "marts need contract: {enforced: true}")
 
 
+def with_macros(project: Project, text: str, depth: int = 3) -> str:
+    """Text plus the SQL of the project macros it calls, following adapter.dispatch.
+
+    A config such as `loaded_at_query: "{{ jhu_loaded_at() }}"` stays unrendered in the
+    manifest; what it measures is in the macro, or in its `<adapter>__` / `default__` version.
+    """
+    seen: set[str] = set()
+    todo, parts = text, [text]
+    for _ in range(depth):
+        called = set(re.findall(r"\{\{-?\s*(\w+)\s*\(", todo)) - seen
+        seen |= called
+        bodies = []
+        for name in sorted(called):
+            for candidate in (name, f"{project.adapter}__{name}", f"default__{name}"):
+                if candidate in project.macros:
+                    bodies.append(project.macros[candidate])
+                    if candidate != name:
+                        break
+        if not bodies:
+            break
+        todo = "\n".join(bodies)
+        parts.append(todo)
+    return "\n".join(parts)
+
+
 def _freshness_of(source: Node) -> tuple[Node, str]:
     """The freshness config and the loaded-at expression (dbt 1.10 moved both into config)."""
     config = source.get("config") or {}
@@ -481,7 +515,7 @@ def check_source_freshness(project: Project) -> Iterator[Violation]:
         ]
         if not any(count is not None for count in thresholds):
             yield _violation("missing_source_freshness", source, "no warn_after/error_after")
-        elif not re.search(rf"\b{LOADED_AT}\b", loaded_at):
+        elif not re.search(rf"\b{LOADED_AT}\b", with_macros(project, loaded_at)):
             yield _violation(
                 "freshness_not_on_loaded_at",
                 source,

@@ -405,12 +405,15 @@ def test_an_undescribed_mart_column_lists_the_column_and_lowers_coverage() -> No
 
 def test_source_relations_and_expressions_are_not_mistaken_for_direct_reads() -> None:
     """The staging model's compiled read_csv comes from its source; extract(... from x.y) is no
-    relation; a CTE named like a model is a CTE."""
+    relation; a CTE named like a model is a CTE; a file name as a label is no read."""
     manifest, catalog = good_project()
     model_of(manifest, "fct_world_daily")["raw_code"] = (
         "with dim_location as (select * from {{ ref('dim_location') }})\n"
         "select extract(isodow from d.report_date) -- from marts.dim_location\n"
         "from dim_location as d where d.name <> 'from staging.stg_jhu__cases'"
+    )
+    model_of(manifest, "int_cases_joined")["compiled_code"] += (
+        " union all select 'time_series_covid19_confirmed_US.csv' as source_file"
     )
     assert check(manifest, catalog).violations == []
 
@@ -451,3 +454,37 @@ def test_a_missing_artefact_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(JhuError, match=r"manifest\.json: not a readable dbt artefact"):
         project_check.main(argparse.Namespace(target_path=str(tmp_path)))
+
+
+def _macro(name: str, sql: str) -> dict[str, Any]:
+    return {"package_name": P, "name": name, "macro_sql": sql}
+
+
+@pytest.mark.parametrize(
+    ("duckdb_sql", "passes"),
+    [
+        (
+            "select max(cast(m.loaded_at as timestamptz)) as loaded_at from read_text('m.json')",
+            True,
+        ),
+        ("select now() as checked_at", False),
+    ],
+)
+def test_freshness_measured_in_a_dispatched_macro_is_followed(
+    duckdb_sql: str, passes: bool
+) -> None:
+    """The manifest keeps `{{ lake_loaded_at() }}` unrendered: the rule reads the macro that the
+    duckdb adapter dispatches to, not the jhu_-prefixed name that merely contains loaded_at."""
+    manifest, catalog = good_project()
+    manifest["metadata"]["adapter_type"] = "duckdb"
+    manifest["sources"][f"source.{P}.jhu.cases"]["loaded_at_query"] = "{{ jhu_loaded_at() }}"
+    manifest["macros"] = {
+        f"macro.{P}.{name}": _macro(name, sql)
+        for name, sql in {
+            "jhu_loaded_at": "{{ return(adapter.dispatch('jhu_loaded_at')(source_node)) }}",
+            "duckdb__jhu_loaded_at": duckdb_sql,
+            "default__jhu_loaded_at": "{{ exceptions.raise_compiler_error('jhu_loaded_at') }}",
+        }.items()
+    }
+    rules = {v.rule for v in check(manifest, catalog).violations}
+    assert rules == (set() if passes else {"freshness_not_on_loaded_at"})
