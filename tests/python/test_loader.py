@@ -77,7 +77,8 @@ def run_load(
 
 
 def manifest_of(lake_dir: Path) -> dict[str, dict[str, object]]:
-    return json.loads((lake_dir / MANIFEST).read_text())["files"]
+    files: dict[str, dict[str, object]] = json.loads((lake_dir / MANIFEST).read_text())["files"]
+    return files
 
 
 def sha256(path: Path) -> str:

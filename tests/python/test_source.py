@@ -11,7 +11,7 @@ import hashlib
 import http.server
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -174,7 +174,9 @@ def test_a_missing_upstream_file_is_not_retried(tmp_path: Path) -> None:
 
 
 @contextmanager
-def scripted_server(script: list[tuple[int, bytes, int | None]]) -> Iterator[tuple[str, list[str]]]:
+def scripted_server(
+    script: Sequence[tuple[int, bytes, int | None]],
+) -> Iterator[tuple[str, list[str]]]:
     """A server answering each GET with the next (status, body, Content-Length) of ``script``.
 
     The last entry repeats. Yields the base URL and the list of paths requested.
