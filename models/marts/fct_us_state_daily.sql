@@ -1,0 +1,73 @@
+with
+
+counties as (
+
+    select * from {{ ref('int_us_county_daily_joined') }}
+
+),
+
+states as (
+
+    select * from {{ ref('int_locations_classified') }}
+    where country_region = 'US' and location_level = 'province_state'
+
+),
+
+-- A state is the sum of its rows in the US files, Unassigned and "Out of XX" rows included.
+-- A sum skips unknown (NULL) rows and is NULL only when the series has no row that date.
+aggregated as (
+
+    select
+        state_name,
+        report_date,
+        cast(sum(cumulative_confirmed) as bigint) as cumulative_confirmed,
+        cast(sum(cumulative_deaths) as bigint) as cumulative_deaths
+
+    from counties
+    group by state_name, report_date
+
+),
+
+changes as (
+
+    select
+        *,
+        {{ jhu_daily_change('cumulative_confirmed', 'state_name') }} as new_confirmed,
+        {{ jhu_daily_change('cumulative_deaths', 'state_name') }} as new_deaths
+
+    from aggregated
+
+),
+
+final as (
+
+    select
+        states.location_key,
+        states.fips as state_fips,
+        changes.state_name,
+        changes.report_date,
+        states.population,
+        changes.cumulative_confirmed,
+        changes.cumulative_deaths,
+        changes.new_confirmed,
+        changes.new_deaths,
+        {{ jhu_rolling_mean_7d('changes.new_confirmed', 'changes.state_name', 'changes.report_date') }}
+            as new_confirmed_7d_avg,
+        {{ jhu_rolling_mean_7d('changes.new_deaths', 'changes.state_name', 'changes.report_date') }}
+            as new_deaths_7d_avg,
+        {{ jhu_ratio('changes.cumulative_confirmed', 'states.population', scale=100000) }}
+            as confirmed_per_100k,
+        {{ jhu_ratio('changes.cumulative_deaths', 'states.population', scale=100000) }}
+            as deaths_per_100k,
+        {{ jhu_ratio('changes.cumulative_deaths', 'changes.cumulative_confirmed') }}
+            as case_fatality_ratio,
+        {{ jhu_is_revised_down('changes.new_confirmed') }} as is_confirmed_revised_down,
+        {{ jhu_is_revised_down('changes.new_deaths') }} as is_deaths_revised_down
+
+    from changes
+    left join states
+        on changes.state_name = states.province_state
+
+)
+
+select * from final

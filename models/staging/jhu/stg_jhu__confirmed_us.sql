@@ -1,0 +1,51 @@
+with
+
+source as (
+
+    select * from {{ source('jhu', 'confirmed_us') }}
+
+),
+
+unpivoted as (
+
+    {{ jhu_unpivot_dates(
+        relation='source',
+        id_columns={
+            'UID': 'uid',
+            'iso2': 'iso2',
+            'iso3': 'iso3',
+            'code3': 'code3',
+            'FIPS': 'fips',
+            'Admin2': 'admin2',
+            'Province_State': 'province_state',
+            'Country_Region': 'country_region',
+            'Lat': 'lat',
+            'Long_': 'long',
+            'Combined_Key': 'combined_key'
+        }
+    ) }}
+
+),
+
+renamed as (
+
+    select
+        cast({{ jhu_blank_to_null('uid') }} as bigint) as location_key,
+        {{ jhu_blank_to_null('iso2') }} as iso2,
+        {{ jhu_blank_to_null('iso3') }} as iso3,
+        cast({{ jhu_blank_to_null('code3') }} as integer) as code3,
+        {{ jhu_clean_fips('fips', 'admin2') }} as fips,
+        {{ jhu_blank_to_null('admin2') }} as county_name,
+        {{ jhu_blank_to_null('province_state') }} as province_state,
+        {{ jhu_blank_to_null('country_region') }} as country_region,
+        {{ jhu_coordinate('lat', 'long') }} as latitude,
+        {{ jhu_coordinate('long', 'lat') }} as longitude,
+        {{ jhu_blank_to_null('combined_key') }} as combined_key,
+        {{ jhu_parse_date('report_date_text') }} as report_date,
+        cast({{ jhu_blank_to_null('cumulative_count_text') }} as bigint) as cumulative_confirmed
+
+    from unpivoted
+
+)
+
+select * from renamed
