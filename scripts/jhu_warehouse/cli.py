@@ -15,13 +15,16 @@ from collections.abc import Sequence
 from jhu_warehouse.config import load_settings
 from jhu_warehouse.errors import JhuError
 
+#: name -> (module, one-line help). The help is kept here so that `jhu --help` and a subcommand
+#: import only what they use: the dbt, DuckDB and boto3 imports cost most of a second.
 SUBCOMMANDS = {
-    "run": "jhu_warehouse.pipeline",
-    "load": "jhu_warehouse.loader",
-    "build": "jhu_warehouse.dbt_runner",
-    "export": "jhu_warehouse.export",
-    "generate": "jhu_warehouse.generate",
-    "bench": "jhu_warehouse.bench",
+    "run": ("jhu_warehouse.pipeline", "load, dbt build and export: the whole job"),
+    "load": ("jhu_warehouse.loader", "validate the six JHU files and land the changed ones"),
+    "build": ("jhu_warehouse.dbt_runner", "dbt build: seeds, models and tests"),
+    "export": ("jhu_warehouse.export", "publish the marts to the lake as Parquet"),
+    "generate": ("jhu_warehouse.generate", "write JHU-shaped files at scale k (benchmarks)"),
+    "bench": ("jhu_warehouse.bench", "benchmark the pipeline against dbt's floor, pandas, PySpark"),
+    "check": ("jhu_warehouse.project_check", "check the dbt project's structure, docs and tests"),
 }
 
 EPILOG = """settings (environment variables):
@@ -33,7 +36,12 @@ EPILOG = """settings (environment variables):
 credentials for S3 come only from the standard AWS chain (environment, ~/.aws, instance role)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line, found before parsing so only it is imported."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jhu",
         description="JHU CSSE COVID-19 warehouse: load the raw files into the lake, "
@@ -42,22 +50,26 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module_name in SUBCOMMANDS.items():
-        module = importlib.import_module(module_name)
+    chosen = _chosen(argv)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
         sub = subparsers.add_parser(
             name,
-            help=module.HELP,
-            description=module.HELP,
+            help=help_text,
+            description=help_text,
             epilog=EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        module.add_arguments(sub)
-        sub.set_defaults(module=module)
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            sub.description = module.HELP
+            module.add_arguments(sub)
+            sub.set_defaults(module=module)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         settings = load_settings()
         return int(args.module.main(args, settings) or 0)

@@ -13,7 +13,9 @@ from pathlib import Path
 from jhu_warehouse.errors import JhuError
 
 #: The upstream repository is archived (2023-03-10), so these URLs serve frozen files.
-UPSTREAM_BASE = "https://raw.githubusercontent.com/CSSEGISandData/COVID-19/master/csse_covid_19_data"
+UPSTREAM_BASE = (
+    "https://raw.githubusercontent.com/CSSEGISandData/COVID-19/master/csse_covid_19_data"
+)
 
 #: Project root: the folder holding dbt_project.yml.
 PROJECT_DIR = Path(__file__).resolve().parents[2]

@@ -13,11 +13,13 @@ completed multipart upload on S3); sets of objects are made consistent by writin
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from jhu_warehouse.config import Settings
 
@@ -66,7 +68,7 @@ class Lake(Protocol):
 
 
 class LocalLake:
-    """A lake in a local folder; writes are atomic per file (temp file in the same folder, rename)."""
+    """A lake in a local folder; each write is atomic (temp file in the same folder, rename)."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = str(root)
@@ -88,22 +90,30 @@ class LocalLake:
         self.stats.bytes_down += len(data)
         return data
 
-    def put_bytes(self, key: str, data: bytes) -> None:
+    def _write_atomically(self, key: str, write: Callable[[BinaryIO], None]) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                write(handle)
             Path(tmp).replace(path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         self.stats.requests["write"] += 1
-        self.stats.bytes_up += len(data)
+        self.stats.bytes_up += path.stat().st_size
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self._write_atomically(key, lambda handle: handle.write(data))
 
     def put_file(self, key: str, path: Path) -> None:
-        self.put_bytes(key, Path(path).read_bytes())
+        # Streamed: benchmark files reach gigabytes, which must not pass through memory.
+        def copy(handle: BinaryIO) -> None:
+            with Path(path).open("rb") as source:
+                shutil.copyfileobj(source, handle, length=1 << 20)
+
+        self._write_atomically(key, copy)
 
     def list(self, prefix: str) -> list[str]:
         base = self._path(prefix)
