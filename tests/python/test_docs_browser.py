@@ -3,9 +3,10 @@
 `make docs` runs over the session's built warehouse (with no network, where a namespace can be
 made). The site is served from its target folder on a free loopback port and opened in Debian's
 Chromium with a fresh profile; a mart's page must show its columns with the warehouse's types,
-and its lineage graph must draw the mart with every model, source and exposure up- and
-downstream of it, as the manifest says. Every request the page makes must stay on the loopback
-server: the site works offline. Screenshots go to test-output/docs/ for a human to look at.
+the lineage graph beside it the mart's direct parents and children, and the expanded graph every
+source, model and exposure up- and downstream of it, as the manifest says. Every request the
+page makes must stay on the loopback server: the site works offline. Screenshots go to
+test-output/docs/ for a human to look at.
 """
 
 from __future__ import annotations
@@ -85,11 +86,21 @@ def _manifest(site: DocsSite) -> dict[str, Any]:
     return json.loads(site.manifest_path.read_text())
 
 
-def _lineage(manifest: dict[str, Any], uid: str) -> set[str]:
-    """The node, its ancestors and its descendants, without tests: what the docs graph shows."""
+def _not_a_test(uids: set[str]) -> set[str]:
+    return {u for u in uids if u.split(".", 1)[0] not in ("test", "unit_test")}
 
-    def walk(start: str, edges: dict[str, list[str]]) -> set[str]:
-        seen, todo = set(), [start]
+
+def _neighbours(manifest: dict[str, Any], uid: str) -> set[str]:
+    """The node with its direct parents and children: what the graph beside the page shows."""
+    return _not_a_test({uid, *manifest["parent_map"][uid], *manifest["child_map"][uid]})
+
+
+def _lineage(manifest: dict[str, Any], uid: str) -> set[str]:
+    """The node with all its ancestors and descendants: what the expanded graph (+node+) shows."""
+
+    def walk(edges: dict[str, list[str]]) -> set[str]:
+        seen: set[str] = set()
+        todo = [uid]
         while todo:
             for nxt in edges.get(todo.pop(), []):
                 if nxt not in seen:
@@ -97,8 +108,7 @@ def _lineage(manifest: dict[str, Any], uid: str) -> set[str]:
                     todo.append(nxt)
         return seen
 
-    related = {uid} | walk(uid, manifest["parent_map"]) | walk(uid, manifest["child_map"])
-    return {n for n in related if n.split(".", 1)[0] not in ("test", "unit_test")}
+    return _not_a_test({uid} | walk(manifest["parent_map"]) | walk(manifest["child_map"]))
 
 
 def test_make_docs_generates_the_site_with_no_network(site: DocsSite) -> None:
@@ -127,13 +137,15 @@ def test_a_marts_page_and_its_lineage_graph_render(site: DocsSite, served: str, 
     assert [r[0] for r in rows] == [c["name"] for c in by_index]
     assert [r[1] for r in rows] == [c["type"] for c in by_index]
     assert all(r[2] for r in rows), "a column shows no description"
+    description = page.evaluate(
+        "document.querySelector('#description + .section-content .panel')?.innerText"
+    )
+    assert description and "not currently documented" not in description
     page.screenshot(SCREENSHOTS / f"{MART}.png")
 
     page.evaluate("document.querySelector('a[title=\"View Lineage Graph\"]').click()")
     drawn = page.wait_for(GRAPH_NODES_JS, "the lineage graph")
-    expected = _lineage(manifest, uid)
-    assert {n["id"] for n in drawn} == expected
-    assert {n["id"] for n in drawn} >= {uid, *manifest["parent_map"][uid]}
+    assert {n["id"] for n in drawn} == _neighbours(manifest, uid)
     assert all(n["width"] > 0 and n["inside"] for n in drawn), drawn
     page.screenshot(SCREENSHOTS / f"{MART}_lineage.png")
 
@@ -142,7 +154,12 @@ def test_a_marts_page_and_its_lineage_graph_render(site: DocsSite, served: str, 
         "document.querySelector('.launcher-window')?.getBoundingClientRect().width > 1000",
         "the expanded lineage graph",
     )
-    assert {n["id"] for n in page.wait_for(GRAPH_NODES_JS, "the expanded graph")} == expected
+    drawn = page.wait_for(GRAPH_NODES_JS, "the expanded graph")
+    lineage = _lineage(manifest, uid)
+    assert {n["id"] for n in drawn} == lineage
+    assert any(u.startswith("source.") for u in lineage), "the lineage reaches no source"
+    assert any(u.startswith("exposure.") for u in lineage), "the lineage reaches no exposure"
+    assert all(n["width"] > 0 and n["inside"] for n in drawn), drawn
     page.screenshot(SCREENSHOTS / f"{MART}_lineage_expanded.png")
 
     statuses = page.responses()
