@@ -194,7 +194,7 @@ def describe_error(
         if code == "NoSuchBucket":
             return JhuError(
                 f"S3 bucket {bucket!r} does not exist (JHU_LAKE): create it, "
-                "or rerun with --create-bucket"
+                "or run `jhu run --create-bucket`"
             )
         if code in CREDENTIAL_ERRORS:
             return JhuError(
