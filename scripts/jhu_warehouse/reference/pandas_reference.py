@@ -1,0 +1,252 @@
+"""The pandas reference: fct_country_daily and fct_us_county_daily as a pandas script would.
+
+Read (pandas.read_csv, pyarrow engine), melt the date columns to rows, group, diff, roll: the
+same rules as the dbt models, written from their definitions:
+
+- a cell is NULL when empty; text is trimmed and blank is NULL (`jhu_blank_to_null`);
+- confirmed/deaths rows whose Province/State is "Recovered" are placeholders: dropped;
+- recovered is NULL after the last date whose worldwide sum is above 0, and, per row, after that
+  row's last date with a count above 0 (int_global_series_unioned);
+- a country sums its rows per series, skipping NULLs, NULL when all are NULL;
+- the US marts full-outer-join confirmed and deaths on (UID, date); population is the deaths
+  file's (max per UID) unless 0 or missing, then the lookup's (int_us_county_daily_joined);
+- new_x = x - x on the location's previous date (NULL on its first date); the 7-day average is
+  the mean of the 7 changes ending on the date, NULL unless all 7 are known (jhu_measures.sql);
+- per 100k and ratios are NULL when the denominator is 0 or NULL; revision flags are false when
+  the change is unknown.
+
+Where it is cheap and idiomatic, the script groups before it melts (a country's provinces are
+summed in the wide frame) and computes the changes and windows over one sorted frame instead of
+per group: the vectorised form of groupby().diff() and groupby().rolling().
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from jhu_warehouse.reference import common as c
+
+
+def read_jhu(path: Path, text_columns: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """A JHU file: the given id columns as trimmed text (blank is NaN), date columns as numbers
+    renamed to Timestamps. Returns the frame and the id column names."""
+    frame = pd.read_csv(
+        path,
+        engine="pyarrow",
+        dtype={name: "string" for name in text_columns},
+        keep_default_na=False,
+        na_values=[""],
+    )
+    dates = [name for name in frame.columns if c.is_date_header(name)]
+    frame = frame[[*text_columns, *dates]].copy()
+    for name in text_columns:
+        stripped = frame[name].str.strip()
+        frame[name] = stripped.mask(stripped == "")
+    renamed = dict(zip(dates, pd.to_datetime(dates, format="%m/%d/%y"), strict=True))
+    return frame.rename(columns=renamed), list(text_columns)
+
+
+def date_columns(frame: pd.DataFrame) -> list:
+    return [name for name in frame.columns if isinstance(name, pd.Timestamp)]
+
+
+def melt_dates(wide: pd.DataFrame, key: str, measure: str) -> pd.DataFrame:
+    """Wide (index: the location key, one column per date) to long (key, report_date, measure)."""
+    wide = wide.set_axis(pd.DatetimeIndex(wide.columns), axis=1)
+    long = wide.melt(ignore_index=False, var_name="report_date", value_name=measure)
+    long[measure] = long[measure].astype("float64")
+    return long.reset_index(names=key)
+
+
+def as_number(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts as float64 (NaN for NULL): exact for every count below 2**53."""
+    return frame.astype("float64")
+
+
+# --- fct_country_daily ---------------------------------------------------------------------------
+
+
+def global_wide(source: Path, name: str) -> pd.DataFrame:
+    frame, _ = read_jhu(source / name, ["Province/State", "Country/Region"])
+    frame = frame.rename(columns={"Province/State": "province", "Country/Region": "country"})
+    if name != c.RECOVERED_GLOBAL:
+        frame = frame[frame["province"].fillna("") != c.PHANTOM_PROVINCE]
+    return frame
+
+
+def recovered_cleaned(frame: pd.DataFrame) -> pd.DataFrame:
+    """NULL after the worldwide last reported date and after each row's own last positive date."""
+    dates = date_columns(frame)
+    values = as_number(frame[dates]).to_numpy()
+    world = pd.DataFrame(values).sum(axis=0, min_count=1).to_numpy()
+    reported = np.nonzero(world > 0)[0]
+    world_last = reported.max() if len(reported) else -1
+    cols = np.arange(len(dates))
+    positive = values > 0
+    has_positive = positive.any(axis=1)
+    row_last = np.where(has_positive, len(dates) - 1 - np.argmax(positive[:, ::-1], axis=1), -1)
+    after_own_last = has_positive[:, None] & (cols[None, :] > row_last[:, None])
+    unknown = (cols[None, :] > world_last) | after_own_last
+    cleaned = frame.copy()
+    cleaned[dates] = np.where(unknown, np.nan, values)
+    return cleaned
+
+
+def country_long(frame: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """Sum a series per country (NULL when every row is NULL), then melt to (country, date)."""
+    dates = date_columns(frame)
+    summed = as_number(frame[dates]).groupby(frame["country"]).sum(min_count=1)
+    return melt_dates(summed, "country_region", measure)
+
+
+def country_daily(source: Path, lookup: pd.DataFrame) -> pd.DataFrame:
+    confirmed = country_long(global_wide(source, c.CONFIRMED_GLOBAL), "cumulative_confirmed")
+    deaths = country_long(global_wide(source, c.DEATHS_GLOBAL), "cumulative_deaths")
+    recovered = country_long(
+        recovered_cleaned(global_wide(source, c.RECOVERED_GLOBAL)), "cumulative_recovered"
+    )
+    daily = confirmed.merge(deaths, on=c.COUNTRY_KEY, how="outer").merge(
+        recovered, on=c.COUNTRY_KEY, how="outer"
+    )
+    countries = lookup[lookup["Admin2"].isna() & lookup["Province_State"].isna()]
+    countries = countries.rename(
+        columns={"UID": "location_key", "Country_Region": "country_region", "iso3": "iso3"}
+    )[["location_key", "country_region", "iso3", "population"]]
+    daily = daily.merge(countries, on="country_region", how="left")
+    daily = daily.sort_values(c.COUNTRY_KEY, ignore_index=True)
+    measures(daily, "country_region", ["confirmed", "deaths", "recovered"])
+    return finish(daily, c.COUNTRY_COLUMNS)
+
+
+# --- fct_us_county_daily -------------------------------------------------------------------------
+
+
+def us_long(source: Path, name: str, measure: str, with_population: bool) -> tuple:
+    text = ["UID", *(["Population"] if with_population else [])]
+    frame, _ = read_jhu(source / name, text)
+    frame.index = pd.Index(frame["UID"].astype("int64"), name="location_key")
+    populations = None
+    if with_population:
+        populations = (
+            pd.to_numeric(frame["Population"])
+            .groupby(level="location_key")
+            .max()
+            .rename("file_population")
+        )
+    wide = frame[date_columns(frame)]
+    return melt_dates(wide, "location_key", measure), populations
+
+
+def clean_fips(fips: pd.Series, county: pd.Series) -> pd.Series:
+    """jhu_clean_fips: NULL when blank; 2 characters for a state-level code below 100, else 5."""
+    number = pd.to_numeric(fips, errors="raise").astype("Int64")
+    text = number.astype("string")
+    short = county.isna() & (number < 100)
+    return text.str.zfill(5).mask(short.fillna(False), text.str.zfill(2)).mask(number.isna())
+
+
+def us_county_daily(source: Path, lookup: pd.DataFrame) -> pd.DataFrame:
+    confirmed, _ = us_long(source, c.CONFIRMED_US, "cumulative_confirmed", False)
+    deaths, file_pop = us_long(source, c.DEATHS_US, "cumulative_deaths", True)
+    daily = confirmed.merge(deaths, on=c.COUNTY_KEY, how="outer")
+    locations = lookup.rename(
+        columns={
+            "UID": "location_key",
+            "Admin2": "county_name",
+            "Province_State": "state_name",
+            "population": "lookup_population",
+        }
+    )[["location_key", "fips", "county_name", "state_name", "lookup_population"]]
+    daily = daily.merge(locations, on="location_key", how="left")
+    daily = daily.merge(file_pop, left_on="location_key", right_index=True, how="left")
+    file_population = daily["file_population"].mask(daily["file_population"] == 0)
+    daily["population"] = file_population.fillna(daily["lookup_population"])
+    daily = daily.sort_values(c.COUNTY_KEY, ignore_index=True)
+    measures(daily, "location_key", ["confirmed", "deaths"])
+    return finish(daily, c.COUNTY_COLUMNS)
+
+
+# --- shared measures -----------------------------------------------------------------------------
+
+
+def measures(daily: pd.DataFrame, location: str, series: list[str]) -> None:
+    """Add changes, 7-day averages, ratios and flags to a frame sorted by (location, date)."""
+    first = daily[location].ne(daily[location].shift())
+    # The 7-row window may only span one location: rows within 6 of a location's first row.
+    position = daily.groupby(location, sort=False).cumcount()
+    for name in series:
+        change = daily[f"cumulative_{name}"].diff().mask(first)
+        daily[f"new_{name}"] = change
+        if name != "recovered":
+            # min_periods=7 counts known values: NULL unless all 7 changes are known.
+            mean = change.rolling(7, min_periods=7).mean()
+            daily[f"new_{name}_7d_avg"] = mean.mask(position < 6)
+            daily[f"is_{name}_revised_down"] = change.lt(0)  # NaN < 0 is False
+    population = daily["population"].astype("float64").mask(daily["population"] == 0)
+    daily["confirmed_per_100k"] = daily["cumulative_confirmed"] * 100000 / population
+    daily["deaths_per_100k"] = daily["cumulative_deaths"] * 100000 / population
+    confirmed = daily["cumulative_confirmed"].mask(daily["cumulative_confirmed"] == 0)
+    daily["case_fatality_ratio"] = daily["cumulative_deaths"] / confirmed
+
+
+def finish(daily: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The mart's columns with its types: counts as nullable BIGINT, dates as dates."""
+    out = daily[columns].copy()
+    counts = [
+        name
+        for name in columns
+        if name in ("location_key", "population")
+        or (name.startswith(("cumulative_", "new_")) and not name.endswith("_7d_avg"))
+    ]
+    for name in counts:
+        out[name] = out[name].round().astype("Int64")
+    out["report_date"] = out["report_date"].dt.date
+    return out
+
+
+def read_lookup(source: Path) -> pd.DataFrame:
+    text = ["UID", "iso3", "FIPS", "Admin2", "Province_State", "Country_Region", "Population"]
+    frame = pd.read_csv(
+        source / c.LOOKUP,
+        engine="pyarrow",
+        dtype=dict.fromkeys(text, "string"),
+        keep_default_na=False,
+        na_values=[""],
+        usecols=text,
+    )
+    for name in text:
+        stripped = frame[name].str.strip()
+        frame[name] = stripped.mask(stripped == "")
+    frame["UID"] = frame["UID"].astype("int64")
+    frame["population"] = pd.to_numeric(frame["Population"]).astype("float64")
+    frame["fips"] = clean_fips(frame["FIPS"], frame["Admin2"])
+    return frame
+
+
+def compute(source: Path, out: Path | None = None) -> dict[str, pd.DataFrame]:
+    """Both marts from the files in `source`; written as Parquet into `out` when given."""
+    lookup = read_lookup(source)
+    marts = {
+        "fct_country_daily": country_daily(source, lookup),
+        "fct_us_county_daily": us_county_daily(source, lookup),
+    }
+    if out is not None:
+        for name, frame in marts.items():
+            frame.to_parquet(out / f"{name}.parquet", index=False)
+    return marts
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    def run(source: Path, out: Path) -> dict[str, int]:
+        return {name: len(frame) for name, frame in compute(source, out).items()}
+
+    return c.run_cli("pandas", run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
