@@ -1,0 +1,390 @@
+"""`jhu bench`: the main job side by side with the dbt floor, a pandas and a PySpark reference.
+
+For each scale k (generated files, cached under bench-data/), one after another in this one
+process tree, on the same machine:
+
+- pipeline   `jhu run` end to end on the generated files: load (validate, land in a fresh lake),
+             `dbt build` (every model and test), export (Parquet per mart);
+- dbt floor  `dbt build` of an empty project (bench/floor_project) with the same profile: what any
+             dbt invocation costs here, whatever it builds;
+- pandas     scripts/jhu_warehouse/reference/pandas_reference.py: fct_country_daily and
+             fct_us_county_daily from the same raw files, written as Parquet;
+- spark      the same with PySpark on a local session (the tool the original job used).
+
+Each job is a child process; a sampler thread adds up the resident memory (RSS) of the child and
+all its descendants (the JVM of Spark, dbt's threads are in-process) every 50 ms and keeps the
+peak. A job that passes the time limit or the memory limit is stopped, and its figures are null
+with the reason in `<job>_error`. Nothing here is a test: `make test` never depends on a duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from jhu_warehouse.config import PROJECT_DIR, Settings
+from jhu_warehouse.errors import JhuError
+from jhu_warehouse.generate import generate, read_marker
+
+HELP = "Benchmark the main job against the dbt floor, pandas and PySpark at scales k"
+
+FLOOR_PROJECT = PROJECT_DIR / "bench" / "floor_project"
+JOBS = ("pipeline", "dbt_floor", "pandas", "spark")
+SAMPLE_SECONDS = 0.05
+#: The bench's own default limits per job (the machine has 24 GB shared by everything on it).
+DEFAULT_TIMEOUT_S = 1800.0
+DEFAULT_MEMORY_GB = 12.0
+
+
+@dataclass
+class Measurement:
+    """One job's wall time and peak memory of its process tree, or why there are none."""
+
+    seconds: float | None
+    peak_rss_mb: float | None
+    error: str | None = None
+
+
+def tree_rss(process: psutil.Process) -> int:
+    """Resident bytes of a process and all its descendants (those gone meanwhile count 0)."""
+    total = 0
+    try:
+        members = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for member in members:
+        with contextlib.suppress(psutil.Error):
+            total += member.memory_info().rss
+    return total
+
+
+def kill_tree(process: psutil.Process) -> None:
+    """Stop a job and every process it started (only these: never by name)."""
+    try:
+        members = [*process.children(recursive=True), process]
+    except psutil.Error:
+        members = [process]
+    for member in members:
+        with contextlib.suppress(psutil.Error):
+            member.kill()
+    psutil.wait_procs(members, timeout=10)
+
+
+def last_line(path: Path) -> str:
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1].strip()[:300] if lines else ""
+
+
+def measure(
+    command: list[str],
+    env: dict[str, str],
+    log: Path,
+    timeout_s: float,
+    memory_limit_bytes: int,
+    cwd: Path = PROJECT_DIR,
+) -> Measurement:
+    """Run a command, sampling its tree's RSS; stop it past either limit."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        start = time.perf_counter()
+        process = psutil.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        peak = 0
+        stop_reason: str | None = None
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak, stop_reason
+            while not done.is_set():
+                rss = tree_rss(process)
+                peak = max(peak, rss)
+                elapsed = time.perf_counter() - start
+                if rss > memory_limit_bytes:
+                    stop_reason = f"out of memory: RSS above {memory_limit_bytes / 2**30:.0f} GB"
+                elif elapsed > timeout_s:
+                    stop_reason = f"out of time: still running after {timeout_s:.0f} s"
+                if stop_reason:
+                    kill_tree(process)
+                    return
+                done.wait(SAMPLE_SECONDS)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        code = process.wait()
+        seconds = time.perf_counter() - start
+        done.set()
+        sampler.join()
+    peak_mb = round(peak / 2**20, 1)
+    if stop_reason:
+        return Measurement(None, None, stop_reason)
+    if code != 0:
+        reason = "out of memory" if code in (-9, 137) or "MemoryError" in log.read_text() else ""
+        detail = last_line(log)
+        return Measurement(None, None, f"{reason or f'failed (exit {code})'}: {detail}")
+    return Measurement(round(seconds, 2), peak_mb)
+
+
+# --- the four jobs -------------------------------------------------------------------------------
+
+
+def base_env() -> dict[str, str]:
+    """The environment of every job: this one, with scratch paths for everything written."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "JHU_TARGET": "duckdb",
+            "DBT_PROFILES_DIR": str(PROJECT_DIR),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.pop("JHU_S3_ENDPOINT", None)
+    return env
+
+
+def fresh(path: Path) -> Path:
+    """An empty folder (what a run starts from: no lake, no warehouse file, no dbt artefacts)."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def pipeline_command(data: Path, work: Path) -> tuple[list[str], dict[str, str]]:
+    scratch = fresh(work / "pipeline")
+    env = base_env()
+    env.update(
+        {
+            "JHU_SOURCE": str(data),
+            "JHU_LAKE": str(scratch / "lake"),
+            "JHU_DUCKDB": str(scratch / "warehouse.duckdb"),
+            "DBT_TARGET_PATH": str(scratch / "target"),
+            "DBT_LOG_PATH": str(scratch / "logs"),
+        }
+    )
+    return [sys.executable, "-m", "jhu_warehouse", "run"], env
+
+
+def floor_command(work: Path) -> tuple[list[str], dict[str, str]]:
+    scratch = fresh(work / "dbt_floor")
+    env = base_env()
+    env.update(
+        {
+            "JHU_DUCKDB": str(scratch / "floor.duckdb"),
+            "DBT_TARGET_PATH": str(scratch / "target"),
+            "DBT_LOG_PATH": str(scratch / "logs"),
+        }
+    )
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    command = [dbt, "build", "--project-dir", str(FLOOR_PROJECT)]
+    return [*command, "--profiles-dir", str(PROJECT_DIR)], env
+
+
+def reference_command(name: str, data: Path, work: Path) -> tuple[list[str], dict[str, str]]:
+    scratch = fresh(work / name)
+    module = f"jhu_warehouse.reference.{name}_reference"
+    command = [sys.executable, "-m", module, "--source", str(data), "--out", str(scratch / "out")]
+    return command, base_env()
+
+
+def job_command(job: str, data: Path, work: Path) -> tuple[list[str], dict[str, str]]:
+    if job == "pipeline":
+        return pipeline_command(data, work)
+    if job == "dbt_floor":
+        return floor_command(work)
+    return reference_command(job, data, work)
+
+
+# --- data, results -------------------------------------------------------------------------------
+
+
+def scale_data(data_dir: Path, template: Path, scale: int, seed: int) -> tuple[Path, int]:
+    """The generated files of a scale (reused when already there), and their date cells."""
+    out = data_dir / f"k{scale}-seed{seed}"
+    marker = read_marker(out)
+    if marker and marker.get("scale") == scale and marker.get("seed") == seed:
+        print(f"  data: {out} (cached, {marker['cells']:,} cells)", flush=True)
+        return out, int(marker["cells"])
+    print(f"  data: generating scale {scale} into {out} ...", flush=True)
+    summary = generate(template, out, scale, seed)
+    print(
+        f"  data: {summary.cells:,} cells, {summary.bytes / 1e6:,.0f} MB "
+        f"in {summary.seconds:.1f} s",
+        flush=True,
+    )
+    return out, summary.cells
+
+
+def run_record(scale: int, cells: int, results: dict[str, Measurement]) -> dict[str, Any]:
+    """One entry of bench-results.json: the issue's fields first, then the extra ones."""
+    record: dict[str, Any] = {"scale": scale, "cells": cells}
+    for job in JOBS:
+        record[f"{job}_s"] = results[job].seconds if job in results else None
+    for job in JOBS:
+        record[f"{job}_peak_rss_mb"] = results[job].peak_rss_mb if job in results else None
+    for job in JOBS:
+        if job not in results:
+            record[f"{job}_error"] = "not run (--jobs)"
+        elif results[job].error:
+            record[f"{job}_error"] = results[job].error
+    return record
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def fmt_seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def fmt_mb(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return "-" if a is None or b is None or b == 0 else f"{a / b:.1f}x"
+
+
+def table(runs: list[dict[str, Any]]) -> str:
+    """The results as a Markdown table (pasted into the README as is)."""
+    head = (
+        "| k | cells | pipeline s | dbt floor s | pandas s | spark s | pipeline / floor "
+        "| pandas / pipeline | spark / pipeline | pipeline RSS MB | pandas RSS MB | spark RSS MB |"
+    )
+    lines = [head, "|" + "---|" * 12]
+    for r in runs:
+        cells = [
+            str(r["scale"]),
+            f"{r['cells'] / 1e6:,.1f} M",
+            fmt_seconds(r["pipeline_s"]),
+            fmt_seconds(r["dbt_floor_s"]),
+            fmt_seconds(r["pandas_s"]),
+            fmt_seconds(r["spark_s"]),
+            ratio(r["pipeline_s"], r["dbt_floor_s"]),
+            ratio(r["pandas_s"], r["pipeline_s"]),
+            ratio(r["spark_s"], r["pipeline_s"]),
+            fmt_mb(r["pipeline_peak_rss_mb"]),
+            fmt_mb(r["pandas_peak_rss_mb"]),
+            fmt_mb(r["spark_peak_rss_mb"]),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = [
+        f"- k={r['scale']} {job}: {r[f'{job}_error']}"
+        for r in runs
+        for job in JOBS
+        if r.get(f"{job}_error")
+    ]
+    return "\n".join(lines + notes)
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def parse_scales(text: str) -> list[int]:
+    try:
+        scales = [int(part) for part in text.replace(",", " ").split()]
+    except ValueError:
+        raise JhuError(f'--scales {text!r}: give positive integers, e.g. "1 10"') from None
+    if not scales or any(k < 1 for k in scales):
+        raise JhuError(f'--scales {text!r}: give positive integers, e.g. "1 10"')
+    return scales
+
+
+def parse_jobs(text: str) -> list[str]:
+    jobs = [part for part in text.replace(",", " ").split() if part]
+    unknown = [job for job in jobs if job not in JOBS]
+    if unknown or not jobs:
+        raise JhuError(f"--jobs {text!r}: choose from {', '.join(JOBS)}")
+    return [job for job in JOBS if job in jobs]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scales", default="1 10", help='scales k, e.g. "1 10 100"')
+    parser.add_argument("--jobs", default=" ".join(JOBS), help="jobs to run (default: all four)")
+    parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=PROJECT_DIR / "bench-data",
+        help="generated files (cached) and scratch space (default: bench-data/)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=PROJECT_DIR / "bench-results.json", help="results file"
+    )
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=None,
+        help="folder with the real JHU files the generator takes locations from "
+        "(default: JHU_SOURCE)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help=f"seconds before a job is stopped (default {DEFAULT_TIMEOUT_S:.0f})",
+    )
+    parser.add_argument(
+        "--memory-limit-gb",
+        type=float,
+        default=DEFAULT_MEMORY_GB,
+        help=f"peak RSS of a job's process tree before it is stopped (default {DEFAULT_MEMORY_GB})",
+    )
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    scales = parse_scales(args.scales)
+    jobs = parse_jobs(args.jobs)
+    template = args.template or (Path(settings.source) if settings.source else None)
+    if template is None:
+        raise JhuError("--template: give the folder of the real JHU files, or set JHU_SOURCE")
+    limit = int(args.memory_limit_gb * 2**30)
+    runs: list[dict[str, Any]] = []
+    for scale in scales:
+        print(f"scale {scale}", flush=True)
+        data, cells = scale_data(args.data_dir, template, scale, args.seed)
+        work = args.data_dir / "work" / f"k{scale}"
+        results: dict[str, Measurement] = {}
+        for job in jobs:
+            command, env = job_command(job, data, work)
+            log = work / f"{job}.log"
+            result = measure(command, env, log, args.timeout, limit)
+            results[job] = result
+            shown = result.error or (
+                f"{result.seconds:.1f} s, peak RSS {result.peak_rss_mb:,.0f} MB"
+            )
+            print(f"  {job:<9} {shown}  (log: {log})", flush=True)
+        runs.append(run_record(scale, cells, results))
+        # Written after every scale: a long run that is stopped keeps what it measured.
+        write_results(args.out, runs)
+    print()
+    print(table(runs))
+    print(f"\nwrote {args.out}")
+    failed = [r["scale"] for r in runs if r.get("pipeline_error") and "pipeline" in jobs]
+    if failed:
+        raise JhuError(f"the pipeline did not complete at scale {failed}: see its log above")
+    return 0
+
+
+def write_results(path: Path, runs: list[dict[str, Any]]) -> None:
+    document = {"runs": runs, "environment": environment()}
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(document, indent=2) + "\n")
+    tmp.replace(path)
