@@ -170,8 +170,8 @@ class _Progress:
         self.total = 0
 
     def __call__(self, event: Any) -> None:
-        if event.info.name == "ConcurrencyLine":
-            self.total = event.data.node_count
+        # dbt's own "N of TOTAL" lines carry the total, unit tests included
+        self.total = max(self.total, int(getattr(event.data, "total", 0) or 0))
         if event.info.name != "NodeFinished":
             return
         info = event.data.node_info
