@@ -1,5 +1,5 @@
 -- Materialized as a table: read by fct_us_county_daily, fct_us_state_daily and
--- fct_downward_revisions, and the full outer join of two unpivoted files is the costly step.
+-- fct_downward_revisions; as a view each would parse and unpivot both US files again.
 {{ config(materialized='table') }}
 
 with
@@ -19,19 +19,6 @@ deaths as (
 locations as (
 
     select * from {{ ref('int_locations_classified') }}
-
-),
-
--- The deaths file carries each location's population (0 where unknown, e.g. Unassigned);
--- unknown or absent (a location only in the confirmed file) falls back to the lookup's.
-file_populations as (
-
-    select
-        location_key,
-        max(population) as population
-
-    from deaths
-    group by location_key
 
 ),
 
@@ -62,7 +49,10 @@ described as (
         locations.county_name,
         locations.province_state as state_name,
         locations.combined_key,
-        coalesce(nullif(file_populations.population, 0), locations.population) as population,
+        -- The lookup's population, as for states and countries, so county rates add up with
+        -- state rates. The deaths file's Population column mostly repeats it (0 where JHU has
+        -- none; older file versions lag it, e.g. Puerto Rico's municipalities in April 2021).
+        locations.population,
         joined.report_date,
         joined.cumulative_confirmed,
         joined.cumulative_deaths
@@ -70,8 +60,6 @@ described as (
     from joined
     left join locations
         on joined.location_key = locations.location_key
-    left join file_populations
-        on joined.location_key = file_populations.location_key
 
 )
 
