@@ -1,5 +1,7 @@
 -- Materialized as a table: read by fct_us_county_daily, fct_us_state_daily and
 -- fct_downward_revisions; as a view each would parse and unpivot both US files again.
+-- Kept narrow (keys and counts): the marts that show a location's attributes add them from
+-- the lookup, so the strings are not carried through every one of 1.5M rows twice.
 {{ config(materialized='table') }}
 
 with
@@ -13,12 +15,6 @@ confirmed as (
 deaths as (
 
     select * from {{ ref('stg_jhu__deaths_us') }}
-
-),
-
-locations as (
-
-    select * from {{ ref('int_locations_classified') }}
 
 ),
 
@@ -39,28 +35,6 @@ joined as (
             confirmed.location_key = deaths.location_key
             and confirmed.report_date = deaths.report_date
 
-),
-
-described as (
-
-    select
-        joined.location_key,
-        locations.fips,
-        locations.county_name,
-        locations.province_state as state_name,
-        locations.combined_key,
-        -- The lookup's population, as for states and countries, so county rates add up with
-        -- state rates. The deaths file's Population column mostly repeats it (0 where JHU has
-        -- none; older file versions lag it, e.g. Puerto Rico's municipalities in April 2021).
-        locations.population,
-        joined.report_date,
-        joined.cumulative_confirmed,
-        joined.cumulative_deaths
-
-    from joined
-    left join locations
-        on joined.location_key = locations.location_key
-
 )
 
-select * from described
+select * from joined

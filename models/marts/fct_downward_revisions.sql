@@ -12,6 +12,12 @@ us_series as (
 
 ),
 
+locations as (
+
+    select * from {{ ref('int_locations_classified') }}
+
+),
+
 global_changes as (
 
     select
@@ -32,53 +38,80 @@ global_changes as (
 
 ),
 
-us_confirmed_changes as (
+-- Both US series in one pass over the joined series (one sort), split into rows below.
+us_changes as (
 
     select
-        'time_series_covid19_confirmed_US.csv' as source_file,
-        'confirmed' as series,
         location_key,
-        combined_key,
-        'US' as country_region,
-        state_name as province_state,
-        county_name,
         report_date,
         lag(cumulative_confirmed) over (
             partition by location_key order by report_date
-        ) as previous_cumulative,
-        cumulative_confirmed as cumulative
+        ) as previous_confirmed,
+        cumulative_confirmed,
+        lag(cumulative_deaths) over (
+            partition by location_key order by report_date
+        ) as previous_deaths,
+        cumulative_deaths
 
     from us_series
 
 ),
 
-us_deaths_changes as (
+us_drops as (
+
+    select
+        'time_series_covid19_confirmed_US.csv' as source_file,
+        'confirmed' as series,
+        location_key,
+        report_date,
+        previous_confirmed as previous_cumulative,
+        cumulative_confirmed as cumulative
+
+    from us_changes
+    where cumulative_confirmed < previous_confirmed
+
+    union all
 
     select
         'time_series_covid19_deaths_US.csv' as source_file,
         'deaths' as series,
         location_key,
-        combined_key,
-        'US' as country_region,
-        state_name as province_state,
-        county_name,
         report_date,
-        lag(cumulative_deaths) over (
-            partition by location_key order by report_date
-        ) as previous_cumulative,
+        previous_deaths as previous_cumulative,
         cumulative_deaths as cumulative
 
-    from us_series
+    from us_changes
+    where cumulative_deaths < previous_deaths
+
+),
+
+-- The US rows' names come from the lookup, added to the few rows that went down.
+us_revisions as (
+
+    select
+        us_drops.source_file,
+        us_drops.series,
+        us_drops.location_key,
+        locations.combined_key,
+        locations.country_region,
+        locations.province_state,
+        locations.county_name,
+        us_drops.report_date,
+        us_drops.previous_cumulative,
+        us_drops.cumulative
+
+    from us_drops
+    left join locations
+        on us_drops.location_key = locations.location_key
 
 ),
 
 all_changes as (
 
     select * from global_changes
+    where cumulative < previous_cumulative
     union all
-    select * from us_confirmed_changes
-    union all
-    select * from us_deaths_changes
+    select * from us_revisions
 
 ),
 
@@ -101,7 +134,6 @@ final as (
         cumulative - previous_cumulative as revision_amount
 
     from all_changes
-    where cumulative < previous_cumulative
 
 )
 

@@ -6,9 +6,15 @@ counties as (
 
 ),
 
-states as (
+locations as (
 
     select * from {{ ref('int_locations_classified') }}
+
+),
+
+states as (
+
+    select * from locations
     where country_region = 'US' and location_level = 'province_state'
 
 ),
@@ -18,13 +24,15 @@ states as (
 aggregated as (
 
     select
-        state_name,
-        report_date,
-        cast(sum(cumulative_confirmed) as bigint) as cumulative_confirmed,
-        cast(sum(cumulative_deaths) as bigint) as cumulative_deaths
+        locations.province_state as state_name,
+        counties.report_date,
+        cast(sum(counties.cumulative_confirmed) as bigint) as cumulative_confirmed,
+        cast(sum(counties.cumulative_deaths) as bigint) as cumulative_deaths
 
     from counties
-    group by state_name, report_date
+    inner join locations
+        on counties.location_key = locations.location_key
+    group by locations.province_state, counties.report_date
 
 ),
 
