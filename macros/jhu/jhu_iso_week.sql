@@ -45,9 +45,13 @@
 {%- endmacro %}
 
 {% macro default__jhu_iso_year(column) -%}
-    {{ exceptions.raise_compiler_error("jhu_iso_year: no implementation for adapter '" ~ adapter.type() ~ "'") }}
+    {{ exceptions.raise_compiler_error(
+        "jhu_iso_year: no implementation for adapter '" ~ adapter.type() ~ "'"
+    ) }}
 {%- endmacro %}
 
 {% macro default__jhu_iso_week(column) -%}
-    {{ exceptions.raise_compiler_error("jhu_iso_week: no implementation for adapter '" ~ adapter.type() ~ "'") }}
+    {{ exceptions.raise_compiler_error(
+        "jhu_iso_week: no implementation for adapter '" ~ adapter.type() ~ "'"
+    ) }}
 {%- endmacro %}

@@ -4,8 +4,8 @@
 
     relation     : the CTE or relation holding the file as read (every cell text)
     id_columns   : the file's id columns to keep, as a mapping {source header: snake_case alias};
-                   the headers are quoted here per adapter ("Province/State" in DuckDB,
-                   `Province/State` in Spark), so models never quote engine-specifically
+                   each implementation quotes the headers its engine's way ("Province/State" in
+                   DuckDB, `Province/State` in Spark), so models never quote engine-specifically
     name_column  : output column holding the date header text, e.g. '3/9/23'
     value_column : output column holding the cell text (NULL for an empty cell)
 
@@ -13,8 +13,15 @@
     some upstream versions) is read by DuckDB as `6/29/20_1`, so the first occurrence is kept
     and the copy is ignored; the loader refuses such files before they land anyway.
 -#}
-{% macro jhu_unpivot_dates(relation, id_columns, name_column='report_date_text', value_column='cumulative_count_text') -%}
-    {{ return(adapter.dispatch('jhu_unpivot_dates', 'jhu_covid')(relation, id_columns, name_column, value_column)) }}
+{% macro jhu_unpivot_dates(
+    relation,
+    id_columns,
+    name_column='report_date_text',
+    value_column='cumulative_count_text'
+) -%}
+    {{ return(adapter.dispatch('jhu_unpivot_dates', 'jhu_covid')(
+        relation, id_columns, name_column, value_column
+    )) }}
 {%- endmacro %}
 
 {#- DuckDB: UNPIVOT over the columns whose name is a date (COLUMNS with a regex), so the 1,143
@@ -22,7 +29,7 @@
 {% macro duckdb__jhu_unpivot_dates(relation, id_columns, name_column, value_column) -%}
     select
         {%- for column, alias in id_columns.items() %}
-        {{ adapter.quote(column) }} as {{ alias }},
+        "{{ column }}" as {{ alias }},
         {%- endfor %}
         {{ name_column }},
         {{ value_column }}

@@ -25,9 +25,15 @@ aggregated as (
     select
         country_region,
         report_date,
-        cast(sum(case when series = 'confirmed' then cumulative end) as bigint) as cumulative_confirmed,
-        cast(sum(case when series = 'deaths' then cumulative end) as bigint) as cumulative_deaths,
-        cast(sum(case when series = 'recovered' then cumulative end) as bigint) as cumulative_recovered
+        cast(
+            sum(case when series = 'confirmed' then cumulative end) as bigint
+        ) as cumulative_confirmed,
+        cast(
+            sum(case when series = 'deaths' then cumulative end) as bigint
+        ) as cumulative_deaths,
+        cast(
+            sum(case when series = 'recovered' then cumulative end) as bigint
+        ) as cumulative_recovered
 
     from series
     group by country_region, report_date

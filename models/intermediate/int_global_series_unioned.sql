@@ -144,7 +144,8 @@ cleaned as (
     from with_reporting_ends
     left join locations
         on
-            coalesce(with_reporting_ends.province_state, '') = coalesce(locations.province_state, '')
+            coalesce(with_reporting_ends.province_state, '')
+            = coalesce(locations.province_state, '')
             and with_reporting_ends.country_region = locations.country_region
 
 )

@@ -82,10 +82,12 @@ final as (
         new_deaths_prev_week,
         new_confirmed - new_confirmed_prev_week as new_confirmed_wow_change,
         new_deaths - new_deaths_prev_week as new_deaths_wow_change,
-        {{ jhu_ratio('new_confirmed - new_confirmed_prev_week', 'new_confirmed_prev_week', scale=100) }}
-            as new_confirmed_wow_pct,
-        {{ jhu_ratio('new_deaths - new_deaths_prev_week', 'new_deaths_prev_week', scale=100) }}
-            as new_deaths_wow_pct
+        {{ jhu_ratio(
+            'new_confirmed - new_confirmed_prev_week', 'new_confirmed_prev_week', scale=100
+        ) }} as new_confirmed_wow_pct,
+        {{ jhu_ratio(
+            'new_deaths - new_deaths_prev_week', 'new_deaths_prev_week', scale=100
+        ) }} as new_deaths_wow_pct
 
     from compared
 

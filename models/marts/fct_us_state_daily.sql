@@ -59,10 +59,12 @@ final as (
         changes.cumulative_deaths,
         changes.new_confirmed,
         changes.new_deaths,
-        {{ jhu_rolling_mean_7d('changes.new_confirmed', 'changes.state_name', 'changes.report_date') }}
-            as new_confirmed_7d_avg,
-        {{ jhu_rolling_mean_7d('changes.new_deaths', 'changes.state_name', 'changes.report_date') }}
-            as new_deaths_7d_avg,
+        {{ jhu_rolling_mean_7d(
+            'changes.new_confirmed', 'changes.state_name', 'changes.report_date'
+        ) }} as new_confirmed_7d_avg,
+        {{ jhu_rolling_mean_7d(
+            'changes.new_deaths', 'changes.state_name', 'changes.report_date'
+        ) }} as new_deaths_7d_avg,
         {{ jhu_ratio('changes.cumulative_confirmed', 'states.population', scale=100000) }}
             as confirmed_per_100k,
         {{ jhu_ratio('changes.cumulative_deaths', 'states.population', scale=100000) }}

@@ -34,9 +34,11 @@ listed as (
         source_file
 
     from {{ ref('fct_downward_revisions') }}
-    where source_file in (
-        'time_series_covid19_confirmed_US.csv', 'time_series_covid19_deaths_US.csv'
-    )
+    where
+        source_file in (
+            'time_series_covid19_confirmed_US.csv',
+            'time_series_covid19_deaths_US.csv'
+        )
 
 ),
 
