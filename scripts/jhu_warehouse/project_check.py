@@ -279,6 +279,12 @@ def check_downstream_inputs(project: Project) -> Iterator[Violation]:
                 model,
                 f"reads {source} directly; only staging models read sources",
             )
+        if not parents(model, "model") and not parents(model, "seed"):
+            yield _violation(
+                "root_model",
+                model,
+                f"a {layer} model that reads no model or seed: where does its data come from?",
+            )
         for parent_id in parents(model, "model"):
             parent = project.models.get(parent_id)
             parent_layer = layer_of(parent) if parent else ""
@@ -289,6 +295,33 @@ def check_downstream_inputs(project: Project) -> Iterator[Violation]:
                     f"a {layer} model reads the {parent_layer} model "
                     f"{parent['name'] if parent else parent_id}",
                 )
+
+
+def check_source_use(project: Project) -> Iterator[Violation]:
+    """Each source table is read by exactly one model, its staging model, and is declared in
+    models/staging/<source>/ beside it (dbt's structure guide: sources and staging 1:1)."""
+    readers: dict[str, list[str]] = {uid: [] for uid in project.sources}
+    for model in project.models.values():
+        for source in parents(model, "source"):
+            readers.setdefault(source, []).append(str(model["name"]))
+    for uid, source in project.sources.items():
+        names = sorted(readers.get(uid, []))
+        if not names:
+            yield _violation("unused_source", source, "no model reads it: remove it or stage it")
+        elif len(names) > 1:
+            yield _violation(
+                "source_fanout",
+                source,
+                f"read by {', '.join(names)}; one staging model per source table, "
+                "the others ref() it",
+            )
+        folder = Path("models", "staging", str(source.get("source_name")))
+        if Path(where(source)).parent != folder:
+            yield _violation(
+                "source_directory",
+                source,
+                f"declare it in {folder.as_posix()}/, beside its staging",
+            )
 
 
 def check_direct_file_reads(project: Project) -> Iterator[Violation]:
@@ -544,6 +577,7 @@ RULES: tuple[Callable[[Project], Iterable[Violation]], ...] = (
     check_layer_folders,
     check_staging_inputs,
     check_downstream_inputs,
+    check_source_use,
     check_direct_file_reads,
     check_hard_coded_references,
     check_descriptions,

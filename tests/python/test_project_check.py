@@ -356,7 +356,38 @@ def _exposure_reads_staging(manifest: Manifest, _: Manifest) -> None:
     )
 
 
+def _root_model(manifest: Manifest, _: Manifest) -> None:
+    model_of(manifest, "fct_world_daily")["depends_on"]["nodes"] = []
+
+
+def _unused_source(manifest: Manifest, _: Manifest) -> None:
+    other = copy.deepcopy(manifest["sources"][f"source.{P}.jhu.cases"])
+    other.update(unique_id=f"source.{P}.jhu.deaths", name="deaths", identifier="deaths")
+    manifest["sources"][other["unique_id"]] = other
+
+
+def _source_fanout(manifest: Manifest, catalog: Manifest) -> None:
+    twin = copy.deepcopy(model_of(manifest, "stg_jhu__cases"))
+    twin.update(
+        name="stg_jhu__cases_again",
+        unique_id=f"model.{P}.stg_jhu__cases_again",
+        path="staging/jhu/stg_jhu__cases_again.sql",
+    )
+    manifest["nodes"][twin["unique_id"]] = twin
+    for test in ("unique", "not_null"):
+        node = _test(test, "stg_jhu__cases_again", "id")
+        manifest["nodes"][f"test.{P}.{node['name']}"] = node
+
+
+def _source_yml_elsewhere(manifest: Manifest, _: Manifest) -> None:
+    manifest["sources"][f"source.{P}.jhu.cases"]["original_file_path"] = "models/sources.yml"
+
+
 CASES: list[tuple[Breaker, str, str]] = [
+    (_root_model, "root_model", "model fct_world_daily"),
+    (_unused_source, "unused_source", "source jhu.deaths"),
+    (_source_fanout, "source_fanout", "source jhu.cases"),
+    (_source_yml_elsewhere, "source_directory", "source jhu.cases"),
     (_reads_source, "source_outside_staging", "model int_cases_joined"),
     (_two_sources, "staging_source_count", "model stg_jhu__cases"),
     (_staging_reads_model, "staging_reads_model", "model stg_jhu__cases"),
