@@ -1,0 +1,219 @@
+"""The main job with S3 at both ends, on the real JHU files, against a loopback S3 server.
+
+`jhu run --create-bucket` runs twice in a child process, as a user would run it: the first run
+creates the bucket, lands the six raw files and exports the marts; the second, with nothing
+changed, must make at most 3 PUTs and none for raw files. Requests are counted on the server side
+(moto's access log), independently of the counts the run prints, which must agree with them.
+Then an analyst reads the marts back from S3 with plain DuckDB and finds the warehouse file's
+content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from jhu_warehouse.config import PROJECT_DIR
+from jhu_warehouse.duckdb_s3 import httpfs_extension_path
+from jhu_warehouse.lake import MARTS_MANIFEST, RAW_MANIFEST, RAW_PREFIX
+from s3_server import REGION, SETUP_KEY_ID, SETUP_SECRET, S3Server, running_s3_server
+
+pytestmark = [pytest.mark.s3, pytest.mark.e2e]
+
+BUCKET = "jhu-e2e-lake"
+PREFIX = "warehouse/v1"
+RAW_FILES = (
+    "time_series_covid19_confirmed_global.csv",
+    "time_series_covid19_deaths_global.csv",
+    "time_series_covid19_recovered_global.csv",
+    "time_series_covid19_confirmed_US.csv",
+    "time_series_covid19_deaths_US.csv",
+    "UID_ISO_FIPS_LookUp_Table.csv",
+)
+CONTRACT_MARTS = {
+    "dim_location",
+    "fct_country_daily",
+    "fct_us_county_daily",
+    "fct_us_state_daily",
+    "fct_global_daily",
+    "fct_country_weekly",
+}
+#: The budget of the issue: a whole re-run with unchanged inputs.
+MAX_PUTS_ON_RERUN = 3
+#: Request counts as the run prints them: in the closing "lake" line, and in the line of
+#: --create-bucket (its own requests): "requests: 2 GET, 1 PUT; 10 bytes up, ..."
+REQUESTS = re.compile(r"requests: (?P<requests>[^;]*);")
+
+
+class ServerLog(logging.Handler):
+    """What the S3 server answered for one bucket: requests per verb, and the keys PUT to."""
+
+    def __init__(self, bucket: str) -> None:
+        super().__init__()
+        # werkzeug's access log, possibly coloured: ... "PUT /bucket/key?uploadId=... HTTP/1.1"
+        self.pattern = re.compile(rf"(?<![A-Z])(GET|HEAD|PUT|POST|DELETE) /{bucket}(/[^ ?]*)?[ ?]")
+        self.requests: Counter[str] = Counter()
+        self.put_keys: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = self.pattern.search(record.getMessage())
+        if match:
+            verb, path = match.group(1), (match.group(2) or "").lstrip("/")
+            self.requests[verb] += 1
+            if verb == "PUT":
+                self.put_keys.append(path)
+
+
+@dataclass(frozen=True)
+class Run:
+    result: subprocess.CompletedProcess[str]
+    seen: ServerLog
+
+    @property
+    def printed_requests(self) -> Counter[str]:
+        """The request counts the run printed, all lines together."""
+        matches = list(REQUESTS.finditer(self.result.stdout))
+        assert matches, self.result.stdout[-2000:]
+        counts: Counter[str] = Counter()
+        for match in matches:
+            for part in match.group("requests").split(","):
+                if part.strip() != "none":
+                    number, verb = part.split()
+                    counts[verb] += int(number)
+        return counts
+
+
+@dataclass(frozen=True)
+class S3Runs:
+    server: S3Server
+    first: Run
+    second: Run
+    duckdb_path: Path
+
+
+def run_jhu(server: S3Server, env: dict[str, str], args: list[str]) -> Run:
+    seen = ServerLog(BUCKET)
+    logger = logging.getLogger("werkzeug")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(seen)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "jhu_warehouse", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
+        )
+    finally:
+        logger.removeHandler(seen)
+        logger.setLevel(level)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return Run(result, seen)
+
+
+@pytest.fixture(scope="module")
+def s3_runs(tmp_path_factory: pytest.TempPathFactory, jhu_source: Path) -> Iterator[S3Runs]:
+    base = tmp_path_factory.mktemp("s3-e2e")
+    with running_s3_server() as server:
+        env = server.env() | {
+            "JHU_SOURCE": str(jhu_source),
+            "JHU_LAKE": f"s3://{BUCKET}/{PREFIX}",
+            "JHU_DUCKDB": str(base / "jhu_covid.duckdb"),
+            "DBT_TARGET_PATH": str(base / "target"),
+            "DBT_LOG_PATH": str(base / "logs"),
+            "DBT_PROFILES_DIR": str(PROJECT_DIR),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        }
+        first = run_jhu(server, env, ["run", "--create-bucket"])
+        second = run_jhu(server, env, ["run", "--create-bucket"])
+        yield S3Runs(server, first, second, base / "jhu_covid.duckdb")
+
+
+def get(runs: S3Runs, key: str) -> bytes:
+    body = runs.server.client().get_object(Bucket=BUCKET, Key=f"{PREFIX}/{key}")["Body"]
+    data: bytes = body.read()
+    return data
+
+
+def test_the_first_run_creates_the_bucket_and_lands_the_raw_files_byte_for_byte(
+    s3_runs: S3Runs, jhu_source: Path
+) -> None:
+    assert f"bucket s3://{BUCKET}: created" in s3_runs.first.result.stdout
+    for name in RAW_FILES:
+        landed = get(s3_runs, f"{RAW_PREFIX}/{name}")
+        assert (
+            hashlib.sha256(landed).digest()
+            == hashlib.sha256((jhu_source / name).read_bytes()).digest()
+        ), name
+    manifest = json.loads(get(s3_runs, RAW_MANIFEST))
+    assert set(manifest["files"]) == set(RAW_FILES)
+
+
+def test_the_first_run_exports_every_mart_behind_the_manifest(s3_runs: S3Runs) -> None:
+    manifest = json.loads(get(s3_runs, MARTS_MANIFEST))
+    assert set(manifest["marts"]) >= CONTRACT_MARTS
+    for name, entry in manifest["marts"].items():
+        data = get(s3_runs, entry["file"])
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"], name
+
+
+def test_a_second_run_with_unchanged_inputs_stays_within_the_put_budget(s3_runs: S3Runs) -> None:
+    seen = s3_runs.second.seen
+    assert seen.requests["PUT"] <= MAX_PUTS_ON_RERUN, seen.put_keys
+    assert not [k for k in seen.put_keys if k.startswith(f"{PREFIX}/{RAW_PREFIX}/")]
+    assert seen.requests["POST"] == 0  # no multipart upload, no multi-object delete
+    first_puts = s3_runs.first.seen.requests["PUT"]
+    assert first_puts >= len(RAW_FILES) + 1 + len(CONTRACT_MARTS) + 1  # files and manifests
+
+
+def test_every_run_prints_the_requests_the_server_saw(s3_runs: S3Runs) -> None:
+    for run in (s3_runs.first, s3_runs.second):
+        assert run.printed_requests == run.seen.requests
+
+
+def test_an_analyst_reads_the_marts_from_s3_with_plain_duckdb(s3_runs: S3Runs) -> None:
+    """Plain DuckDB, as in the README: httpfs by path, a secret, the manifest, read_parquet."""
+    endpoint = s3_runs.server.endpoint.removeprefix("http://")
+    analyst = duckdb.connect()
+    try:
+        analyst.execute(f"load '{httpfs_extension_path()}'")
+        analyst.execute(
+            f"create temporary secret lake (type s3, key_id '{SETUP_KEY_ID}', "
+            f"secret '{SETUP_SECRET}', region '{REGION}', endpoint '{endpoint}', "
+            "url_style 'path', use_ssl false)"
+        )
+        analyst.execute(f"attach '{s3_runs.duckdb_path}' as warehouse (read_only)")
+        manifest: dict[str, Any] = json.loads(
+            analyst.execute(
+                "select content from read_text(?)", [f"s3://{BUCKET}/{PREFIX}/{MARTS_MANIFEST}"]
+            ).fetchone()[0]
+        )
+        for name in sorted(CONTRACT_MARTS):
+            url = f"s3://{BUCKET}/{PREFIX}/{manifest['marts'][name]['file']}"
+            in_s3 = f"read_parquet('{url}')"
+            in_file = f"warehouse.marts.{name}"
+            (rows,) = analyst.execute(f"select count(*) from {in_s3}").fetchone()
+            (expected_rows,) = analyst.execute(f"select count(*) from {in_file}").fetchone()
+            assert rows == expected_rows == manifest["marts"][name]["rows"], name
+            assert rows > 0, name
+            for left, right in ((in_s3, in_file), (in_file, in_s3)):
+                (differences,) = analyst.execute(
+                    f"select count(*) from (select * from {left} except all select * from {right})"
+                ).fetchone()
+                assert differences == 0, name
+    finally:
+        analyst.close()
