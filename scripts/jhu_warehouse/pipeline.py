@@ -37,28 +37,23 @@ class PipelineReport:
     """The lake's requests and bytes moved over the whole run."""
 
     def summary_lines(self) -> list[str]:
-        """The closing summary: one line per stage, then the lake, then the total."""
+        """The closing summary: one line per stage with its seconds, the total, the lake."""
         load, build_, export_ = self.load, self.build, self.export
         published = export_.publish
-        export_line = (
-            f"{len(export_.marts)} marts, {export_.rows:,} rows exported: "
+        stages = {
+            "load": f"{len(load.landed)} files landed, {len(load.unchanged)} unchanged",
+            "build": f"{build_.models_built} models built, {build_.seeds_loaded} seeds, "
+            f"{build_.tests_passed} tests passed, {build_.tests_warned} warned",
+            "export": f"{len(export_.marts)} marts, {export_.rows:,} rows exported: "
             f"{len(published.uploaded)} uploaded, {len(published.reused)} reused, "
-            f"{len(published.unchanged)} unchanged"
-        )
-        return [
-            f"  load    {len(load.landed)} files landed, {len(load.unchanged)} unchanged"
-            f"{_seconds(self.seconds['load'])}",
-            f"  build   {build_.models_built} models built, {build_.seeds_loaded} seeds, "
-            f"{build_.tests_passed} tests passed, {build_.tests_warned} warned"
-            f"{_seconds(self.seconds['build'])}",
-            f"  export  {export_line}{_seconds(self.seconds['export'])}",
-            f"  lake    {self.lake_summary}",
-            f"  total{_seconds(self.seconds['total'])}",
+            f"{len(published.unchanged)} unchanged",
+            "total": "",
+        }
+        lines = [
+            f"  {stage:<7}{self.seconds[stage]:>7.1f} s  {what}".rstrip()
+            for stage, what in stages.items()
         ]
-
-
-def _seconds(value: float) -> str:
-    return f"  [{value:.1f} s]"
+        return [*lines, f"  {'lake':<7}{'':>9}  {self.lake_summary}"]
 
 
 def _stage(title: str) -> float:

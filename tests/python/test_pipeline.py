@@ -1,0 +1,119 @@
+"""`jhu run` as orchestration: stage order, what flows between stages, the summary, and a failing
+stage stopping the run. The stages are stand-ins here; the real ones run end to end in
+test_pipeline_e2e.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jhu_warehouse import pipeline
+from jhu_warehouse.config import load_settings
+from jhu_warehouse.dbt_runner import BuildReport, NodeResult
+from jhu_warehouse.errors import JhuError
+from jhu_warehouse.export import ExportReport, MartFile, PublishReport
+from jhu_warehouse.lake import LocalLake
+from jhu_warehouse.loader import FileReport, LoadReport
+
+
+def load_report(landed: int, unchanged: int) -> LoadReport:
+    files = [FileReport(f"l{i}.csv", "landed", 10, 2, 0.1) for i in range(landed)]
+    files += [FileReport(f"u{i}.csv", "unchanged", 10, 2, 0.1) for i in range(unchanged)]
+    return LoadReport(files=tuple(files), manifest_written=bool(landed), seconds=0.2)
+
+
+def build_report() -> BuildReport:
+    nodes = [
+        NodeResult("model.p.a", "model", "a", "success", "", 1.0),
+        NodeResult("model.p.b", "model", "b", "success", "", 1.0),
+        NodeResult("seed.p.s", "seed", "s", "success", "", 0.1),
+        NodeResult("test.p.t", "test", "t", "pass", "", 0.1),
+        NodeResult("unit_test.p.u", "unit_test", "u", "pass", "", 0.1),
+        NodeResult("test.p.w", "test", "w", "warn", "", 0.1),
+    ]
+    return BuildReport(invocation_id="inv-1", seconds=2.0, nodes=nodes)
+
+
+def export_report() -> ExportReport:
+    marts = [
+        MartFile(name, Path(f"{name}.parquet"), rows, (("k", "BIGINT"),), "0" * 64, 100)
+        for name, rows in (("dim_a", 1_000), ("fct_b", 234_567))
+    ]
+    return ExportReport(
+        marts=marts, publish=PublishReport(uploaded=["fct_b"], unchanged=["dim_a"]), seconds=0.5
+    )
+
+
+@pytest.fixture
+def stages(monkeypatch, tmp_path):
+    """Stand-in stages recording the order they ran in and what they were given."""
+    calls: list[tuple[str, object]] = []
+
+    def load(settings, lake):
+        calls.append(("load", lake))
+        lake.put_bytes("raw/jhu/x.csv", b"1")
+        return load_report(landed=1, unchanged=5)
+
+    def build(settings):
+        calls.append(("build", settings))
+        return build_report()
+
+    def export(settings, lake, *, dbt_invocation_id):
+        calls.append(("export", dbt_invocation_id))
+        return export_report()
+
+    monkeypatch.setattr(pipeline.loader, "load", load)
+    monkeypatch.setattr(pipeline, "build", build)
+    monkeypatch.setattr(pipeline, "exporter_for", lambda settings: export)
+    settings = load_settings({"JHU_LAKE": str(tmp_path / "lake")})
+    return calls, settings
+
+
+def test_stages_run_in_order_on_one_lake_and_the_export_records_the_build(stages):
+    calls, settings = stages
+    lake = LocalLake(settings.lake)
+    report = pipeline.run(settings, lake)
+
+    assert [name for name, _ in calls] == ["load", "build", "export"]
+    assert calls[0][1] is lake
+    assert calls[2][1] == "inv-1"
+    assert set(report.seconds) == {"load", "build", "export", "total"}
+    assert report.seconds["total"] >= report.seconds["load"] + report.seconds["export"]
+    assert "1 write" in report.lake_summary
+
+
+def test_the_summary_says_what_each_stage_did(stages):
+    _, settings = stages
+    lines = pipeline.run(settings).summary_lines()
+    text = "\n".join(lines)
+
+    assert "1 files landed, 5 unchanged" in text
+    assert "2 models built, 1 seeds, 2 tests passed, 1 warned" in text
+    assert "2 marts, 235,567 rows exported: 1 uploaded, 0 reused, 1 unchanged" in text
+    assert "1 write" in text
+    assert [line.split()[0] for line in lines] == ["load", "build", "export", "total", "lake"]
+
+
+def test_a_failing_stage_stops_the_run(stages, monkeypatch):
+    calls, settings = stages
+
+    def broken_build(settings):
+        calls.append(("build", settings))
+        raise JhuError("dbt build: 1 node(s) failed: test t (fail: 3 rows)")
+
+    monkeypatch.setattr(pipeline, "build", broken_build)
+    with pytest.raises(JhuError, match="test t"):
+        pipeline.run(settings)
+    assert [name for name, _ in calls] == ["load", "build"]
+
+
+def test_the_command_line_prints_the_summary(stages, capsys, monkeypatch):
+    _, settings = stages
+    monkeypatch.setenv("JHU_LAKE", settings.lake)
+    from jhu_warehouse import cli
+
+    assert cli.main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "== load" in out and "== build" in out and "== export" in out
+    assert out.splitlines()[-6] == "summary"
