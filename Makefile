@@ -66,7 +66,7 @@ docs: $(STAMP) ## Generate the dbt docs site offline (column types from the ware
 		"$${DBT_TARGET_PATH:-target}/static_index.html opens from disk, no server needed"
 
 check: docs ## Check the project's structure, docs and tests (manifest.json + catalog.json)
-	$(BIN)/python -m jhu_warehouse.project_check
+	$(BIN)/jhu check
 
 bench: $(STAMP) $(SPARK_STAMP) ## Benchmark the pipeline against the dbt floor, pandas and PySpark
 	$(BIN)/jhu bench --scales "$(SCALES)"
