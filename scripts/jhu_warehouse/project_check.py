@@ -1,4 +1,4 @@
-"""`jhu check`: hold the dbt project to its structure, documentation and testing rules.
+"""`jhu check` (`make check`): hold the dbt project to its structure, docs and testing rules.
 
 dbt Labs' dbt-project-evaluator package enforces rules like these, but it is a dbt package and the
 dbt hub is out of reach here, so this module does the same job from the two artefacts that
