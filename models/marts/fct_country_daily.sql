@@ -12,7 +12,11 @@ changes as (
         *,
         {{ jhu_daily_change('cumulative_confirmed', 'country_region') }} as new_confirmed,
         {{ jhu_daily_change('cumulative_deaths', 'country_region') }} as new_deaths,
-        {{ jhu_daily_change('cumulative_recovered', 'country_region') }} as new_recovered
+        {{ jhu_daily_change('cumulative_recovered', 'country_region') }} as new_recovered,
+        {{ jhu_mean_daily_change_7d('cumulative_confirmed', 'country_region') }}
+            as new_confirmed_7d_avg,
+        {{ jhu_mean_daily_change_7d('cumulative_deaths', 'country_region') }}
+            as new_deaths_7d_avg
 
     from countries
 
@@ -34,8 +38,8 @@ final as (
         new_confirmed,
         new_deaths,
         new_recovered,
-        {{ jhu_rolling_mean_7d('new_confirmed', 'country_region') }} as new_confirmed_7d_avg,
-        {{ jhu_rolling_mean_7d('new_deaths', 'country_region') }} as new_deaths_7d_avg,
+        new_confirmed_7d_avg,
+        new_deaths_7d_avg,
         {{ jhu_ratio('cumulative_confirmed', 'population', scale=100000) }} as confirmed_per_100k,
         {{ jhu_ratio('cumulative_deaths', 'population', scale=100000) }} as deaths_per_100k,
         {{ jhu_ratio('cumulative_deaths', 'cumulative_confirmed') }} as case_fatality_ratio,

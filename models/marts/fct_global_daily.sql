@@ -28,7 +28,9 @@ changes as (
         *,
         {{ jhu_daily_change('cumulative_confirmed') }} as new_confirmed,
         {{ jhu_daily_change('cumulative_deaths') }} as new_deaths,
-        {{ jhu_daily_change('cumulative_recovered') }} as new_recovered
+        {{ jhu_daily_change('cumulative_recovered') }} as new_recovered,
+        {{ jhu_mean_daily_change_7d('cumulative_confirmed') }} as new_confirmed_7d_avg,
+        {{ jhu_mean_daily_change_7d('cumulative_deaths') }} as new_deaths_7d_avg
 
     from world
 
@@ -44,8 +46,8 @@ final as (
         new_confirmed,
         new_deaths,
         new_recovered,
-        {{ jhu_rolling_mean_7d('new_confirmed') }} as new_confirmed_7d_avg,
-        {{ jhu_rolling_mean_7d('new_deaths') }} as new_deaths_7d_avg,
+        new_confirmed_7d_avg,
+        new_deaths_7d_avg,
         {{ jhu_ratio('cumulative_deaths', 'cumulative_confirmed') }} as case_fatality_ratio,
         cast(countries_reporting as integer) as countries_reporting
 

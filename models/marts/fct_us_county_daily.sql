@@ -17,20 +17,13 @@ changes as (
     select
         *,
         {{ jhu_daily_change('cumulative_confirmed', 'location_key') }} as new_confirmed,
-        {{ jhu_daily_change('cumulative_deaths', 'location_key') }} as new_deaths
+        {{ jhu_daily_change('cumulative_deaths', 'location_key') }} as new_deaths,
+        {{ jhu_mean_daily_change_7d('cumulative_confirmed', 'location_key') }}
+            as new_confirmed_7d_avg,
+        {{ jhu_mean_daily_change_7d('cumulative_deaths', 'location_key') }}
+            as new_deaths_7d_avg
 
     from counties
-
-),
-
-averaged as (
-
-    select
-        *,
-        {{ jhu_rolling_mean_7d('new_confirmed', 'location_key') }} as new_confirmed_7d_avg,
-        {{ jhu_rolling_mean_7d('new_deaths', 'location_key') }} as new_deaths_7d_avg
-
-    from changes
 
 ),
 
@@ -39,30 +32,30 @@ averaged as (
 final as (
 
     select
-        averaged.location_key,
+        changes.location_key,
         locations.fips,
         locations.county_name,
         locations.province_state as state_name,
-        averaged.report_date,
+        changes.report_date,
         locations.population,
-        averaged.cumulative_confirmed,
-        averaged.cumulative_deaths,
-        averaged.new_confirmed,
-        averaged.new_deaths,
-        averaged.new_confirmed_7d_avg,
-        averaged.new_deaths_7d_avg,
-        {{ jhu_ratio('averaged.cumulative_confirmed', 'locations.population', scale=100000) }}
+        changes.cumulative_confirmed,
+        changes.cumulative_deaths,
+        changes.new_confirmed,
+        changes.new_deaths,
+        changes.new_confirmed_7d_avg,
+        changes.new_deaths_7d_avg,
+        {{ jhu_ratio('changes.cumulative_confirmed', 'locations.population', scale=100000) }}
             as confirmed_per_100k,
-        {{ jhu_ratio('averaged.cumulative_deaths', 'locations.population', scale=100000) }}
+        {{ jhu_ratio('changes.cumulative_deaths', 'locations.population', scale=100000) }}
             as deaths_per_100k,
-        {{ jhu_ratio('averaged.cumulative_deaths', 'averaged.cumulative_confirmed') }}
+        {{ jhu_ratio('changes.cumulative_deaths', 'changes.cumulative_confirmed') }}
             as case_fatality_ratio,
-        {{ jhu_is_revised_down('averaged.new_confirmed') }} as is_confirmed_revised_down,
-        {{ jhu_is_revised_down('averaged.new_deaths') }} as is_deaths_revised_down
+        {{ jhu_is_revised_down('changes.new_confirmed') }} as is_confirmed_revised_down,
+        {{ jhu_is_revised_down('changes.new_deaths') }} as is_deaths_revised_down
 
-    from averaged
+    from changes
     left join locations
-        on averaged.location_key = locations.location_key
+        on changes.location_key = locations.location_key
 
 )
 

@@ -41,7 +41,11 @@ changes as (
     select
         *,
         {{ jhu_daily_change('cumulative_confirmed', 'state_name') }} as new_confirmed,
-        {{ jhu_daily_change('cumulative_deaths', 'state_name') }} as new_deaths
+        {{ jhu_daily_change('cumulative_deaths', 'state_name') }} as new_deaths,
+        {{ jhu_mean_daily_change_7d('cumulative_confirmed', 'state_name') }}
+            as new_confirmed_7d_avg,
+        {{ jhu_mean_daily_change_7d('cumulative_deaths', 'state_name') }}
+            as new_deaths_7d_avg
 
     from aggregated
 
@@ -59,12 +63,8 @@ final as (
         changes.cumulative_deaths,
         changes.new_confirmed,
         changes.new_deaths,
-        {{ jhu_rolling_mean_7d(
-            'changes.new_confirmed', 'changes.state_name', 'changes.report_date'
-        ) }} as new_confirmed_7d_avg,
-        {{ jhu_rolling_mean_7d(
-            'changes.new_deaths', 'changes.state_name', 'changes.report_date'
-        ) }} as new_deaths_7d_avg,
+        changes.new_confirmed_7d_avg,
+        changes.new_deaths_7d_avg,
         {{ jhu_ratio('changes.cumulative_confirmed', 'states.population', scale=100000) }}
             as confirmed_per_100k,
         {{ jhu_ratio('changes.cumulative_deaths', 'states.population', scale=100000) }}
