@@ -140,6 +140,13 @@ def content_type(key: str) -> str:
     return mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
+def request_label(method: str, event_name: str) -> str:
+    """The HTTP verb, except LIST for a listing: a GET, but billed with PUT, COPY and POST."""
+    if event_name.endswith((".ListObjectsV2", ".ListObjects")):
+        return "LIST"
+    return method
+
+
 def payload_bytes(method: str, headers: Any) -> int:
     """Bytes of object data an HTTP request carries: PUT bodies (PutObject, UploadPart) only.
 
@@ -261,11 +268,11 @@ class S3Lake:
 
     # -- accounting -------------------------------------------------------------------------
 
-    def _count_request(self, request: Any, **_: Any) -> None:
+    def _count_request(self, request: Any, event_name: str = "", **_: Any) -> None:
         """botocore calls this before every HTTP attempt: retries and parts count, as billed."""
         method = str(request.method).upper()
         with self._lock:
-            self.stats.requests[method] += 1
+            self.stats.requests[request_label(method, event_name)] += 1
             self.stats.bytes_up += payload_bytes(method, request.headers)
 
     # -- addressing -------------------------------------------------------------------------

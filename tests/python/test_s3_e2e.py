@@ -63,14 +63,18 @@ class ServerLog(logging.Handler):
     def __init__(self, bucket: str) -> None:
         super().__init__()
         # werkzeug's access log, possibly coloured: ... "PUT /bucket/key?uploadId=... HTTP/1.1"
-        self.pattern = re.compile(rf"(?<![A-Z])(GET|HEAD|PUT|POST|DELETE) /{bucket}(/[^ ?]*)?[ ?]")
+        self.pattern = re.compile(
+            rf"(?<![A-Z])(GET|HEAD|PUT|POST|DELETE) /{bucket}(/[^ ?]*)?(\?[^ ]*)? HTTP/"
+        )
         self.requests: Counter[str] = Counter()
         self.put_keys: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         match = self.pattern.search(record.getMessage())
         if match:
-            verb, path = match.group(1), (match.group(2) or "").lstrip("/")
+            verb, path, query = match.group(1), (match.group(2) or "").lstrip("/"), match.group(3)
+            if verb == "GET" and not path and "list-type=" in (query or ""):
+                verb = "LIST"  # ListObjectsV2: a GET on the bucket, billed like a PUT
             self.requests[verb] += 1
             if verb == "PUT":
                 self.put_keys.append(path)
@@ -217,3 +221,40 @@ def test_an_analyst_reads_the_marts_from_s3_with_plain_duckdb(s3_runs: S3Runs) -
                 assert differences == 0, name
     finally:
         analyst.close()
+
+
+def readme_s3_sql() -> list[str]:
+    """The statements of the SQL example in the README's S3 section."""
+    text = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## S3\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```sql\n(.*?)```", section, flags=re.DOTALL)
+    return [s.strip() for s in block.split(";\n") if s.strip()]
+
+
+def test_the_readme_s3_query_runs_as_written(s3_runs: S3Runs) -> None:
+    """Only the README's placeholders change: the store, the keys, the bucket and prefix."""
+    endpoint = s3_runs.server.endpoint.removeprefix("http://")
+    replacements = {
+        "load httpfs": f"load '{httpfs_extension_path()}'",  # offline: by path
+        "'jhu-analyst'": f"'{SETUP_KEY_ID}'",
+        "'analyst-password'": f"'{SETUP_SECRET}'",
+        "127.0.0.1:9000": endpoint,
+        "s3://jhu/lake/": f"s3://{BUCKET}/{PREFIX}/",
+    }
+    statements = readme_s3_sql()
+    assert len(statements) == 4
+    analyst = duckdb.connect()
+    try:
+        for statement in statements:
+            for placeholder, value in replacements.items():
+                statement = statement.replace(placeholder, value)
+            rows = analyst.execute(statement).fetchall()
+    finally:
+        analyst.close()
+    with duckdb.connect(str(s3_runs.duckdb_path), read_only=True) as warehouse:
+        expected = warehouse.execute(
+            "select country_name, max(cumulative_deaths) as deaths from marts.fct_country_daily "
+            "group by country_name order by deaths desc limit 5"
+        ).fetchall()
+    assert rows == expected
+    assert len(rows) == 5
