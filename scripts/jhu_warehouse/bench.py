@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,15 @@ class Measurement:
     seconds: float | None
     peak_rss_mb: float | None
     error: str | None = None
+    cpu_seconds: float | None = None
+    """User + system CPU of the job's finished processes: less sensitive than wall time to
+    other work on the machine, and above the wall time when the job used both cores."""
+
+
+def children_cpu_seconds() -> float:
+    """CPU used so far by this process's waited-for descendants (jobs run one at a time)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def tree_rss(process: psutil.Process) -> int:
@@ -99,6 +109,7 @@ def measure(
     """Run a command, sampling its tree's RSS; stop it past either limit."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
+        cpu_before = children_cpu_seconds()
         start = time.perf_counter()
         process = psutil.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
         peak = 0
@@ -126,6 +137,7 @@ def measure(
         seconds = time.perf_counter() - start
         done.set()
         sampler.join()
+    cpu = round(children_cpu_seconds() - cpu_before, 2)
     peak_mb = round(peak / 2**20, 1)
     if stop_reason:
         return Measurement(None, None, stop_reason)
@@ -133,7 +145,7 @@ def measure(
         reason = "out of memory" if code in (-9, 137) or "MemoryError" in log.read_text() else ""
         detail = last_line(log)
         return Measurement(None, None, f"{reason or f'failed (exit {code})'}: {detail}")
-    return Measurement(round(seconds, 2), peak_mb)
+    return Measurement(round(seconds, 2), peak_mb, cpu_seconds=cpu)
 
 
 # --- the four jobs -------------------------------------------------------------------------------
@@ -233,6 +245,8 @@ def run_record(scale: int, cells: int, results: dict[str, Measurement]) -> dict[
         record[f"{job}_s"] = results[job].seconds if job in results else None
     for job in JOBS:
         record[f"{job}_peak_rss_mb"] = results[job].peak_rss_mb if job in results else None
+    for job in JOBS:
+        record[f"{job}_cpu_s"] = results[job].cpu_seconds if job in results else None
     for job in JOBS:
         if job not in results:
             record[f"{job}_error"] = "not run (--jobs)"
@@ -368,7 +382,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             result = measure(command, env, log, args.timeout, limit)
             results[job] = result
             shown = result.error or (
-                f"{result.seconds:.1f} s, peak RSS {result.peak_rss_mb:,.0f} MB"
+                f"{result.seconds:.1f} s (CPU {result.cpu_seconds:.1f} s), "
+                f"peak RSS {result.peak_rss_mb:,.0f} MB"
             )
             print(f"  {job:<9} {shown}  (log: {log})", flush=True)
         runs.append(run_record(scale, cells, results))

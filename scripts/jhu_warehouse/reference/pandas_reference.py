@@ -8,8 +8,8 @@ same rules as the dbt models, written from their definitions:
 - recovered is NULL after the last date whose worldwide sum is above 0, and, per row, after that
   row's last date with a count above 0 (int_global_series_unioned);
 - a country sums its rows per series, skipping NULLs, NULL when all are NULL;
-- the US marts full-outer-join confirmed and deaths on (UID, date); population is the deaths
-  file's (max per UID) unless 0 or missing, then the lookup's (int_us_county_daily_joined);
+- the US marts full-outer-join confirmed and deaths on (UID, date); a location's fips, names and
+  population are the lookup's (fct_us_county_daily);
 - new_x = x - x on the location's previous date (NULL on its first date); the 7-day average is
   the mean of the 7 changes ending on the date, NULL unless all 7 are known (jhu_measures.sql);
 - per 100k and ratios are NULL when the denominator is 0 or NULL; revision flags are false when
@@ -126,20 +126,10 @@ def country_daily(source: Path, lookup: pd.DataFrame) -> pd.DataFrame:
 # --- fct_us_county_daily -------------------------------------------------------------------------
 
 
-def us_long(source: Path, name: str, measure: str, with_population: bool) -> tuple:
-    text = ["UID", *(["Population"] if with_population else [])]
-    frame, _ = read_jhu(source / name, text)
+def us_long(source: Path, name: str, measure: str) -> pd.DataFrame:
+    frame, _ = read_jhu(source / name, ["UID"])
     frame.index = pd.Index(frame["UID"].astype("int64"), name="location_key")
-    populations = None
-    if with_population:
-        populations = (
-            pd.to_numeric(frame["Population"])
-            .groupby(level="location_key")
-            .max()
-            .rename("file_population")
-        )
-    wide = frame[date_columns(frame)]
-    return melt_dates(wide, "location_key", measure), populations
+    return melt_dates(frame[date_columns(frame)], "location_key", measure)
 
 
 def clean_fips(fips: pd.Series, county: pd.Series) -> pd.Series:
@@ -151,21 +141,13 @@ def clean_fips(fips: pd.Series, county: pd.Series) -> pd.Series:
 
 
 def us_county_daily(source: Path, lookup: pd.DataFrame) -> pd.DataFrame:
-    confirmed, _ = us_long(source, c.CONFIRMED_US, "cumulative_confirmed", False)
-    deaths, file_pop = us_long(source, c.DEATHS_US, "cumulative_deaths", True)
+    confirmed = us_long(source, c.CONFIRMED_US, "cumulative_confirmed")
+    deaths = us_long(source, c.DEATHS_US, "cumulative_deaths")
     daily = confirmed.merge(deaths, on=c.COUNTY_KEY, how="outer")
     locations = lookup.rename(
-        columns={
-            "UID": "location_key",
-            "Admin2": "county_name",
-            "Province_State": "state_name",
-            "population": "lookup_population",
-        }
-    )[["location_key", "fips", "county_name", "state_name", "lookup_population"]]
+        columns={"UID": "location_key", "Admin2": "county_name", "Province_State": "state_name"}
+    )[["location_key", "fips", "county_name", "state_name", "population"]]
     daily = daily.merge(locations, on="location_key", how="left")
-    daily = daily.merge(file_pop, left_on="location_key", right_index=True, how="left")
-    file_population = daily["file_population"].mask(daily["file_population"] == 0)
-    daily["population"] = file_population.fillna(daily["lookup_population"])
     daily = daily.sort_values(c.COUNTY_KEY, ignore_index=True)
     measures(daily, "location_key", ["confirmed", "deaths"])
     return finish(daily, c.COUNTY_COLUMNS)
