@@ -152,7 +152,7 @@ def spark_session(conf: Mapping[str, str] | None = None) -> SparkSession:
 
 def mart_frame(spark: SparkSession, spec: MartSpec) -> DataFrame:
     """The mart's table in the Spark catalog; a missing one says to build first."""
-    if not spark.catalog.tableExists(spec.relation, spec.schema):
+    if not spark.catalog.tableExists(f"{quote(spec.schema)}.{quote(spec.relation)}"):
         raise JhuError(
             f"export: mart {spec.name}: table {spec.schema}.{spec.relation} is not in the Spark "
             "catalog; run `jhu build` with JHU_TARGET=spark first (same JHU_SPARK_DIR)"
@@ -160,11 +160,19 @@ def mart_frame(spark: SparkSession, spec: MartSpec) -> DataFrame:
     return spark.table(f"{quote(spec.schema)}.{quote(spec.relation)}")
 
 
+#: Rows per row group of the published file (DuckDB's default: both engines' files read alike).
+ROW_GROUP_ROWS = 122_880
+
+
 def write_single_parquet(frame: DataFrame, order: list[str], path: Path) -> None:
     """Write `frame` sorted by `order` (nulls last) as exactly one zstd Parquet file at `path`.
 
-    Spark writes a folder of part files; the one part is moved to `path` and the folder removed,
-    so nothing half-written is left beside the result.
+    Spark writes a folder of part files, here exactly one. Its bytes are not a function of the
+    rows: parquet-mr lists each column chunk's encodings in hash-set order, which changes from
+    one JVM to the next, so the same mart would get a new sha256 (and a new upload) on every
+    run. The part is therefore streamed, row group by row group, through pyarrow's writer
+    (zstd), whose output depends only on the rows; the folder is removed either way, so
+    nothing half-written is left beside the result.
     """
     from pyspark.sql import functions as F  # noqa: N812
 
@@ -174,16 +182,37 @@ def write_single_parquet(frame: DataFrame, order: list[str], path: Path) -> None
         (
             frame.repartition(1)
             .sortWithinPartitions(*(F.col(quote(c)).asc_nulls_last() for c in order))
-            .write.option("compression", "zstd")
+            .write.option("compression", "none")
             .mode("overwrite")
             .parquet(folder.as_uri())
         )
         parts = sorted(folder.glob("part-*.parquet"))
         if len(parts) != 1:
             raise JhuError(f"export: {path.stem}: Spark wrote {len(parts)} part files, not one")
-        parts[0].replace(path)
+        rewrite_parquet(parts[0], path)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def rewrite_parquet(source: Path, target: Path, *, row_group_rows: int = ROW_GROUP_ROWS) -> None:
+    """Copy a Parquet file's rows, in order, to `target` as zstd Parquet, in bounded memory.
+
+    The writer's own metadata (Spark's schema JSON and version) is not carried over: the file
+    says what its columns are in Parquet's own terms, as DuckDB's export does.
+    """
+    import pyarrow.parquet as pq
+
+    reader = pq.ParquetFile(source)
+    schema = reader.schema_arrow.remove_metadata()
+    try:
+        with pq.ParquetWriter(target, schema, compression="zstd") as writer:
+            for batch in reader.iter_batches(batch_size=row_group_rows):
+                writer.write_batch(
+                    batch.replace_schema_metadata(None), row_group_size=row_group_rows
+                )
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
 
 
 def parquet_rows(path: Path) -> int:
