@@ -25,7 +25,8 @@
 {% macro spark__jhu_register_sources() -%}
     {%- if execute -%}
         {%- for node in graph.sources.values() if node.source_name == 'jhu' -%}
-            {%- set raw_path = node.meta.get('jhu_raw_path') or node.config.meta.get('jhu_raw_path') -%}
+            {%- set raw_path = node.meta.get('jhu_raw_path')
+                or node.config.meta.get('jhu_raw_path') -%}
             {%- if not raw_path -%}
                 {{ exceptions.raise_compiler_error(
                     "source jhu." ~ node.name ~ ": no meta jhu_raw_path (models/staging/jhu/_jhu__sources.yml)"
