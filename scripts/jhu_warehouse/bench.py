@@ -68,8 +68,12 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def tree_rss(process: psutil.Process) -> int:
-    """Resident bytes of a process and all its descendants (those gone meanwhile count 0)."""
+def tree_rss(process: psutil.Process, cpu_by_pid: dict[int, float] | None = None) -> int:
+    """Resident bytes of a process and all its descendants (those gone meanwhile count 0).
+
+    Also records each member's CPU seconds so far in `cpu_by_pid`: a JVM that its parent
+    never waits for is missing from the parent's rusage, not from these samples.
+    """
     total = 0
     try:
         members = [process, *process.children(recursive=True)]
@@ -78,6 +82,9 @@ def tree_rss(process: psutil.Process) -> int:
     for member in members:
         with contextlib.suppress(psutil.Error):
             total += member.memory_info().rss
+            if cpu_by_pid is not None:
+                times = member.cpu_times()
+                cpu_by_pid[member.pid] = times.user + times.system
     return total
 
 
@@ -115,11 +122,12 @@ def measure(
         peak = 0
         stop_reason: str | None = None
         done = threading.Event()
+        cpu_by_pid: dict[int, float] = {}
 
         def sample() -> None:
             nonlocal peak, stop_reason
             while not done.is_set():
-                rss = tree_rss(process)
+                rss = tree_rss(process, cpu_by_pid)
                 peak = max(peak, rss)
                 elapsed = time.perf_counter() - start
                 if rss > memory_limit_bytes:
@@ -137,7 +145,7 @@ def measure(
         seconds = time.perf_counter() - start
         done.set()
         sampler.join()
-    cpu = round(children_cpu_seconds() - cpu_before, 2)
+    cpu = round(max(children_cpu_seconds() - cpu_before, sum(cpu_by_pid.values())), 2)
     peak_mb = round(peak / 2**20, 1)
     if stop_reason:
         return Measurement(None, None, stop_reason)

@@ -22,6 +22,7 @@ per group: the vectorised form of groupby().diff() and groupby().rolling().
 
 from __future__ import annotations
 
+import csv
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,14 +36,18 @@ from jhu_warehouse.reference import common as c
 def read_jhu(path: Path, text_columns: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
     """A JHU file: the given id columns as trimmed text (blank is NaN), date columns as numbers
     renamed to Timestamps. Returns the frame and the id column names."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle))
+    dates = [name for name in header if c.is_date_header(name)]
+    types = {name: "float64" for name in dates} | {name: "string" for name in text_columns}
     frame = pd.read_csv(
         path,
         engine="pyarrow",
-        dtype={name: "string" for name in text_columns},
+        usecols=[*text_columns, *dates],
+        dtype=types,
         keep_default_na=False,
         na_values=[""],
     )
-    dates = [name for name in frame.columns if c.is_date_header(name)]
     frame = frame[[*text_columns, *dates]].copy()
     for name in text_columns:
         stripped = frame[name].str.strip()
