@@ -13,10 +13,10 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
 SCALES ?= 1 10
 
-.PHONY: help setup browser run load build export test lint docs check bench clean
+.PHONY: help setup browser run load build export test test-fast lint docs check bench clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "setting up $(VENV) from requirements.txt (pinned)"
@@ -53,6 +53,9 @@ browser: $(CHROMIUM) ## Install Debian's chromium (for the docs browser test) if
 # The linters run first: a violation stops `make test` before the (slower) test suite.
 test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM) lint ## Lint, then run every test (loader, dbt, end to end, S3, Spark, docs)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) ## The quick tests only: no end-to-end run, no Spark, no browser (the edit loop)
+	$(BIN)/python -m pytest -m "not e2e and not spark and not browser"
 
 lint: $(STAMP) ## sqlfluff over the SQL, ruff over the Python, the secret scan
 	$(BIN)/python scripts/check_secrets.py
