@@ -111,3 +111,11 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory, jhu_source: Path) -> 
         settings = load_settings()
         report = pipeline.run(settings, LocalLake(settings.lake))
     return PipelineRun(jhu_source, base, settings, report, environ)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs the session's pipeline run is end to end, marked or not: `-m "not e2e"`
+    (make test-fast) must never start the run."""
+    for item in items:
+        if "pipeline_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)
