@@ -20,7 +20,6 @@
 
     Dropped and created on every run (Spark's session catalog has no CREATE OR REPLACE for CSV
     tables): the lake path may have changed, and dropping an external table leaves its file.
-    `s3://` is read through Spark's S3A connector (hadoop-aws), hence `s3a://`.
 -#}
 {% macro spark__jhu_register_sources() -%}
     {%- if execute -%}
@@ -32,10 +31,7 @@
                     "source jhu." ~ node.name ~ ": no meta jhu_raw_path (models/staging/jhu/_jhu__sources.yml)"
                 ) }}
             {%- endif -%}
-            {%- set location = raw_path ~ '/' ~ node.identifier ~ '.csv' -%}
-            {%- if location.startswith('s3://') -%}
-                {%- set location = 's3a://' ~ location[5:] -%}
-            {%- endif -%}
+            {%- set location = jhu_spark_uri(raw_path ~ '/' ~ node.identifier ~ '.csv') -%}
             {%- set table = adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.identifier) -%}
             {%- do run_query('create schema if not exists ' ~ adapter.quote(node.schema)) -%}
             {%- do run_query('drop table if exists ' ~ table) -%}
@@ -53,5 +49,24 @@
                 )
             {%- endcall -%}
         {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    A lake path as Spark must be given it. A relative local path (JHU_LAKE=lake) is made absolute
+    against the driver's working directory, as DuckDB resolves it: CREATE TABLE would otherwise
+    resolve it against the warehouse folder. `s3://` is read through Spark's S3A connector
+    (hadoop-aws), hence `s3a://`.
+-#}
+{% macro jhu_spark_uri(path) -%}
+    {%- if path.startswith('s3://') -%}
+        {{ return('s3a://' ~ path[5:]) }}
+    {%- elif '://' in path or path.startswith('/') -%}
+        {{ return(path) }}
+    {%- else -%}
+        {%- set cwd = run_query(
+            "select reflect('java.lang.System', 'getProperty', 'user.dir')"
+        ).columns[0].values()[0] -%}
+        {{ return(cwd.rstrip('/') ~ '/' ~ (path[2:] if path.startswith('./') else path)) }}
     {%- endif -%}
 {%- endmacro %}
