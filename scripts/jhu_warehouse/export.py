@@ -433,7 +433,8 @@ def export(
         raise JhuError(f"JHU_DUCKDB={settings.duckdb_path}: no such file; run `jhu build` first")
 
     with tempfile.TemporaryDirectory(prefix="jhu-export-") as tmp:
-        con = duckdb.connect(settings.duckdb_path)
+        # read-only: analysts with the file open read-only keep it open while the export runs
+        con = duckdb.connect(settings.duckdb_path, read_only=True)
         try:
             files = []
             for spec in specs:
