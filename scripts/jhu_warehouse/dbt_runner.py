@@ -266,6 +266,13 @@ def build(
     return report
 
 
+def describe_build(settings: Settings) -> str:
+    """What the build writes to, for the progress line."""
+    if settings.target == "duckdb":
+        return f"dbt build (duckdb) -> {settings.duckdb_path}"
+    return f"dbt build ({settings.target}: the warehouse of the '{settings.target}' output)"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--select",
@@ -276,7 +283,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    print(f"build: dbt build ({settings.target}) -> {settings.duckdb_path}", flush=True)
+    print(f"build: {describe_build(settings)}", flush=True)
     extra = ["--select", args.select] if args.select else []
     report = build(settings, extra)
     print(f"build: {report.summary()}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from jhu_warehouse import loader
 from jhu_warehouse.config import Settings
-from jhu_warehouse.dbt_runner import BuildReport, build
+from jhu_warehouse.dbt_runner import BuildReport, build, describe_build
 from jhu_warehouse.duckdb_s3 import record_http
 from jhu_warehouse.export import ExportReport, exporter_for
 from jhu_warehouse.lake import MARTS_MANIFEST, Lake, open_lake
@@ -72,7 +72,7 @@ def run(settings: Settings, lake: Lake | None = None) -> PipelineReport:
     print(f"load: {load_report.summary()}", flush=True)
     seconds["load"] = time.perf_counter() - t
 
-    t = _stage(f"build: dbt build ({settings.target}) -> {settings.duckdb_path}")
+    t = _stage(f"build: {describe_build(settings)}")
     # DuckDB's own S3 requests (dbt reading the raw CSVs) count in the run's lake summary too.
     with record_http(lake.stats) if settings.lake_is_s3 else nullcontext():
         build_report = build(settings)
