@@ -68,10 +68,11 @@ def spark_run(tmp_path_factory: pytest.TempPathFactory, pipeline_run) -> SparkRu
     environ = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("JHU_", "DBT_"))},
         "JHU_SOURCE": str(pipeline_run.source),
-        "JHU_LAKE": str(base / "lake"),
+        # Relative, as `make run` uses them by default: the lake and the Spark folder (unset:
+        # spark-warehouse/) resolve against the working directory, `base`.
+        "JHU_LAKE": "lake",
         "JHU_DUCKDB": str(base / "unused.duckdb"),
         "JHU_TARGET": "spark",
-        "JHU_SPARK_DIR": str(base / "spark"),
         "DBT_TARGET_PATH": str(base / "target"),
         "DBT_LOG_PATH": str(base / "logs"),
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
@@ -90,6 +91,7 @@ def spark_run(tmp_path_factory: pytest.TempPathFactory, pipeline_run) -> SparkRu
     if completed.returncode != 0:
         tail = "\n".join(output.splitlines()[-40:])
         pytest.fail(f"JHU_TARGET=spark jhu run exited {completed.returncode}:\n{tail}")
+    assert (base / "spark-warehouse" / "metastore_db").is_dir(), "metastore not in JHU_SPARK_DIR"
     return SparkRun(lake=base / "lake", target_path=base / "target", output=output)
 
 
