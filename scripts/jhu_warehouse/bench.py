@@ -43,6 +43,8 @@ from jhu_warehouse.generate import generate, read_marker
 HELP = "Benchmark the main job against the dbt floor, pandas and PySpark at scales k"
 
 FLOOR_PROJECT = PROJECT_DIR / "bench" / "floor_project"
+#: Where the real files sit beside a clone (as in CI): the generator's template by default.
+DEFAULT_TEMPLATE = PROJECT_DIR.parent / "shared" / "jhu"
 JOBS = ("pipeline", "dbt_floor", "pandas", "spark")
 SAMPLE_SECONDS = 0.05
 #: The bench's own default limits per job (the machine has 24 GB shared by everything on it).
@@ -355,7 +357,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="folder with the real JHU files the generator takes locations from "
-        "(default: JHU_SOURCE)",
+        "(default: JHU_SOURCE, else ../shared/jhu)",
     )
     parser.add_argument(
         "--timeout",
@@ -374,9 +376,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, settings: Settings) -> int:
     scales = parse_scales(args.scales)
     jobs = parse_jobs(args.jobs)
-    template = args.template or (Path(settings.source) if settings.source else None)
-    if template is None:
-        raise JhuError("--template: give the folder of the real JHU files, or set JHU_SOURCE")
+    template = args.template or (Path(settings.source) if settings.source else DEFAULT_TEMPLATE)
+    if not (template / "UID_ISO_FIPS_LookUp_Table.csv").is_file():
+        raise JhuError(
+            f"--template {template}: no JHU files there; give the folder of the real JHU files "
+            "(--template or JHU_SOURCE)"
+        )
     limit = int(args.memory_limit_gb * 2**30)
     runs: list[dict[str, Any]] = []
     for scale in scales:
