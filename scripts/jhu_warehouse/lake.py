@@ -23,6 +23,9 @@ from typing import BinaryIO, Protocol
 
 from jhu_warehouse.config import Settings
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 RAW_PREFIX = "raw/jhu"
 RAW_MANIFEST = f"{RAW_PREFIX}/_manifest.json"
 MARTS_PREFIX = "marts"
@@ -97,6 +100,8 @@ class LocalLake:
         try:
             with os.fdopen(fd, "wb") as handle:
                 write(handle)
+            # mkstemp creates 0600; a lake file is read by analysts and other tools like any file.
+            Path(tmp).chmod(0o666 & ~_UMASK)
             Path(tmp).replace(path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
