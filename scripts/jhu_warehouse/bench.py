@@ -11,6 +11,10 @@ process tree, on the same machine:
              fct_us_county_daily from the same raw files, written as Parquet;
 - spark      the same with PySpark on a local session (the tool the original job used).
 
+dbt's own start-up is measured as a scheduled job pays it: the target folder (partial parsing) is
+kept from run to run and an untimed `dbt parse` precedes the timed run of the pipeline and of the
+floor alike; the lake and the warehouse file start empty, so every byte is loaded and built.
+
 Each job is a child process; a sampler thread adds up the resident memory (RSS) of the child and
 all its descendants (the JVM of Spark, dbt's threads are in-process) every 50 ms and keeps the
 peak. A job that passes the time limit or the memory limit is stopped, and its figures are null
@@ -183,6 +187,24 @@ def fresh(path: Path) -> Path:
     return path
 
 
+def dbt_paths(work: Path, job: str) -> dict[str, str]:
+    """dbt's target and log folders of a job: kept from run to run (not in the job's fresh
+    scratch), so dbt parses partially, as on every run of a user's but the first."""
+    return {
+        "DBT_TARGET_PATH": str(work / "dbt" / job / "target"),
+        "DBT_LOG_PATH": str(work / "dbt" / job / "logs"),
+    }
+
+
+def warm_up(project: Path, env: dict[str, str], log: Path) -> None:
+    """`dbt parse` before the timed run (untimed): the timed `dbt build` then finds a saved
+    manifest to parse from, like a scheduled job does on every run after its first."""
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    command = [dbt, "parse", "--project-dir", str(project), "--profiles-dir", str(PROJECT_DIR)]
+    with log.open("w") as out:
+        subprocess.run(command, env=env, cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT)
+
+
 def pipeline_command(data: Path, work: Path) -> tuple[list[str], dict[str, str]]:
     scratch = fresh(work / "pipeline")
     env = base_env()
@@ -191,23 +213,18 @@ def pipeline_command(data: Path, work: Path) -> tuple[list[str], dict[str, str]]
             "JHU_SOURCE": str(data),
             "JHU_LAKE": str(scratch / "lake"),
             "JHU_DUCKDB": str(scratch / "warehouse.duckdb"),
-            "DBT_TARGET_PATH": str(scratch / "target"),
-            "DBT_LOG_PATH": str(scratch / "logs"),
+            **dbt_paths(work, "pipeline"),
         }
     )
+    warm_up(PROJECT_DIR, env, work / "pipeline-parse.log")
     return [sys.executable, "-m", "jhu_warehouse", "run"], env
 
 
 def floor_command(work: Path) -> tuple[list[str], dict[str, str]]:
     scratch = fresh(work / "dbt_floor")
     env = base_env()
-    env.update(
-        {
-            "JHU_DUCKDB": str(scratch / "floor.duckdb"),
-            "DBT_TARGET_PATH": str(scratch / "target"),
-            "DBT_LOG_PATH": str(scratch / "logs"),
-        }
-    )
+    env.update({"JHU_DUCKDB": str(scratch / "floor.duckdb"), **dbt_paths(work, "dbt_floor")})
+    warm_up(FLOOR_PROJECT, env, work / "dbt_floor-parse.log")
     dbt = str(Path(sys.executable).with_name("dbt"))
     command = [dbt, "build", "--project-dir", str(FLOOR_PROJECT)]
     return [*command, "--profiles-dir", str(PROJECT_DIR)], env
