@@ -1,0 +1,89 @@
+"""The benchmark's machinery (never its timings): measuring a process tree, limits, the results.
+
+No assertion here depends on how long anything takes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from jhu_warehouse import bench
+from jhu_warehouse.errors import JhuError
+
+GIB = 2**30
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def test_measure_counts_the_memory_of_the_whole_tree(tmp_path: Path) -> None:
+    """A child that starts a grandchild holding ~200 MB: the peak includes the grandchild."""
+    grandchild = "b = bytearray(200 * 2**20); import time; time.sleep(1.5)"
+    code = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {grandchild!r}])"
+    result = bench.measure(python(code), {}, tmp_path / "log", 60, 8 * GIB)
+    assert result.error is None
+    assert result.peak_rss_mb is not None
+    assert result.peak_rss_mb > 200
+    assert result.seconds is not None
+    assert result.seconds > 0
+
+
+def test_a_job_over_the_memory_limit_is_stopped_and_has_no_figures(tmp_path: Path) -> None:
+    code = "b = bytearray(600 * 2**20); import time; time.sleep(60)"
+    result = bench.measure(python(code), {}, tmp_path / "log", 120, 300 * 2**20)
+    assert result.seconds is None
+    assert result.peak_rss_mb is None
+    assert result.error is not None
+    assert result.error.startswith("out of memory")
+
+
+def test_a_failing_job_reports_its_last_line(tmp_path: Path) -> None:
+    code = "import sys; print('error: the files are not there'); sys.exit(3)"
+    result = bench.measure(python(code), {}, tmp_path / "log", 60, 8 * GIB)
+    assert result.seconds is None
+    assert result.error == "failed (exit 3): error: the files are not there"
+
+
+def test_results_have_the_issue_fields_and_say_why_a_figure_is_null(tmp_path: Path) -> None:
+    results = {
+        "pipeline": bench.Measurement(10.0, 900.0, cpu_seconds=12.0),
+        "dbt_floor": bench.Measurement(2.5, 150.0, cpu_seconds=2.4),
+        "pandas": bench.Measurement(None, None, "out of memory: RSS above 12 GB"),
+    }
+    record = bench.run_record(10, 73_298_304, results)
+    for field in (
+        "scale",
+        "pipeline_s",
+        "dbt_floor_s",
+        "pandas_s",
+        "spark_s",
+        "pipeline_peak_rss_mb",
+        "pandas_peak_rss_mb",
+        "spark_peak_rss_mb",
+        "cells",
+    ):
+        assert field in record
+    assert record["pandas_s"] is None
+    assert record["pandas_error"] == "out of memory: RSS above 12 GB"
+    assert record["spark_error"] == "not run (--jobs)"
+    out = tmp_path / "bench-results.json"
+    bench.write_results(out, [record])
+    assert json.loads(out.read_text())["runs"] == [record]
+    table = bench.table([record])
+    assert "| 10 | 73.3 M | 10.0 | 2.5 | - | - | 4.0x |" in table
+    assert "k=10 pandas: out of memory" in table
+
+
+def test_scales_and_jobs_are_checked() -> None:
+    assert bench.parse_scales("1 10,100") == [1, 10, 100]
+    assert bench.parse_jobs("spark pipeline") == ["pipeline", "spark"]
+    for bad in ("", "0", "ten"):
+        with pytest.raises(JhuError, match="--scales"):
+            bench.parse_scales(bad)
+    with pytest.raises(JhuError, match="--jobs"):
+        bench.parse_jobs("dask")
