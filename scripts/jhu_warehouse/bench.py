@@ -165,13 +165,13 @@ def measure(
 # --- the four jobs -------------------------------------------------------------------------------
 
 
-def base_env() -> dict[str, str]:
+def base_env(profiles: Path = PROJECT_DIR) -> dict[str, str]:
     """The environment of every job: this one, with scratch paths for everything written."""
     env = dict(os.environ)
     env.update(
         {
             "JHU_TARGET": "duckdb",
-            "DBT_PROFILES_DIR": str(PROJECT_DIR),
+            "DBT_PROFILES_DIR": str(profiles),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
             "PYTHONUNBUFFERED": "1",
         }
@@ -200,14 +200,21 @@ def warm_up(project: Path, env: dict[str, str], log: Path) -> None:
     """`dbt parse` before the timed run (untimed): the timed `dbt build` then finds a saved
     manifest to parse from, like a scheduled job does on every run after its first."""
     dbt = str(Path(sys.executable).with_name("dbt"))
-    command = [dbt, "parse", "--project-dir", str(project), "--profiles-dir", str(PROJECT_DIR)]
+    command = [
+        dbt,
+        "parse",
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        env["DBT_PROFILES_DIR"],
+    ]
     with log.open("w") as out:
         subprocess.run(command, env=env, cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT)
 
 
-def pipeline_command(data: Path, work: Path) -> tuple[list[str], dict[str, str]]:
+def pipeline_command(data: Path, work: Path, profiles: Path) -> tuple[list[str], dict[str, str]]:
     scratch = fresh(work / "pipeline")
-    env = base_env()
+    env = base_env(profiles)
     env.update(
         {
             "JHU_SOURCE": str(data),
@@ -220,14 +227,14 @@ def pipeline_command(data: Path, work: Path) -> tuple[list[str], dict[str, str]]
     return [sys.executable, "-m", "jhu_warehouse", "run"], env
 
 
-def floor_command(work: Path) -> tuple[list[str], dict[str, str]]:
+def floor_command(work: Path, profiles: Path) -> tuple[list[str], dict[str, str]]:
     scratch = fresh(work / "dbt_floor")
-    env = base_env()
+    env = base_env(profiles)
     env.update({"JHU_DUCKDB": str(scratch / "floor.duckdb"), **dbt_paths(work, "dbt_floor")})
     warm_up(FLOOR_PROJECT, env, work / "dbt_floor-parse.log")
     dbt = str(Path(sys.executable).with_name("dbt"))
     command = [dbt, "build", "--project-dir", str(FLOOR_PROJECT)]
-    return [*command, "--profiles-dir", str(PROJECT_DIR)], env
+    return [*command, "--profiles-dir", str(profiles)], env
 
 
 def reference_command(name: str, data: Path, work: Path) -> tuple[list[str], dict[str, str]]:
@@ -237,11 +244,13 @@ def reference_command(name: str, data: Path, work: Path) -> tuple[list[str], dic
     return command, base_env()
 
 
-def job_command(job: str, data: Path, work: Path) -> tuple[list[str], dict[str, str]]:
+def job_command(
+    job: str, data: Path, work: Path, profiles: Path = PROJECT_DIR
+) -> tuple[list[str], dict[str, str]]:
     if job == "pipeline":
-        return pipeline_command(data, work)
+        return pipeline_command(data, work, profiles)
     if job == "dbt_floor":
-        return floor_command(work)
+        return floor_command(work, profiles)
     return reference_command(job, data, work)
 
 
@@ -377,6 +386,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: JHU_SOURCE, else ../shared/jhu)",
     )
     parser.add_argument(
+        "--profiles-dir",
+        type=Path,
+        default=PROJECT_DIR,
+        help="dbt profiles folder of the pipeline and the floor (default: the repo's), e.g. to "
+        "try DuckDB settings without editing profiles.yml",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=DEFAULT_TIMEOUT_S,
@@ -407,7 +423,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         work = args.data_dir / "work" / f"k{scale}"
         results: dict[str, Measurement] = {}
         for job in jobs:
-            command, env = job_command(job, data, work)
+            command, env = job_command(job, data, work, args.profiles_dir)
             log = work / f"{job}.log"
             result = measure(command, env, log, args.timeout, limit)
             results[job] = result
