@@ -23,6 +23,8 @@ Two halves, so another engine can reuse the second one:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import re
 import tempfile
@@ -407,6 +409,55 @@ class ExportReport:
         return f"{head}; {tail}; {self.seconds:.1f} s"
 
 
+def planned_marts(
+    dbt_manifest: Mapping[str, Any] | None, dbt_invocation_id: str | None
+) -> tuple[list[MartSpec], str | None]:
+    """The marts to export and the dbt invocation they come from (default: the last build's)."""
+    manifest = dbt_manifest if dbt_manifest is not None else read_dbt_artifact("manifest.json")
+    if dbt_invocation_id is None:
+        dbt_invocation_id = last_invocation_id()
+    specs = marts_from_dbt_manifest(manifest)
+    if not specs:
+        raise JhuError(f"export: the dbt project has no models under models/{MARTS_FOLDER}/")
+    return specs, dbt_invocation_id
+
+
+def write_and_publish(
+    lake: Lake,
+    specs: Sequence[MartSpec],
+    write_mart: Callable[[MartSpec, Path], MartFile],
+    *,
+    engine: str,
+    dbt_invocation_id: str | None,
+    exported_at: str | None,
+    keep: int,
+    started: float,
+) -> ExportReport:
+    """Write each mart with the engine's writer into a scratch folder, then publish the set.
+
+    Shared by every engine, so the lake layout and the publish rules cannot drift apart.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"jhu-{engine}-export-") as tmp:
+        files = []
+        for spec in specs:
+            mart = write_mart(spec, Path(tmp))
+            print(
+                f"  {mart.name}: {mart.rows:,} rows, {len(mart.columns)} columns, "
+                f"{mart.bytes:,} bytes, sha256 {mart.sha256[:16]}",
+                flush=True,
+            )
+            files.append(mart)
+        report = publish(
+            lake,
+            files,
+            dbt_invocation_id=dbt_invocation_id,
+            engine=engine,
+            exported_at=exported_at,
+            keep=keep,
+        )
+    return ExportReport(marts=files, publish=report, seconds=time.perf_counter() - started)
+
+
 def export(
     settings: Settings,
     lake: Lake,
@@ -423,39 +474,22 @@ def export(
     import duckdb
 
     started = time.perf_counter()
-    manifest = dbt_manifest if dbt_manifest is not None else read_dbt_artifact("manifest.json")
-    if dbt_invocation_id is None:
-        dbt_invocation_id = last_invocation_id()
-    specs = marts_from_dbt_manifest(manifest)
-    if not specs:
-        raise JhuError(f"export: the dbt project has no models under models/{MARTS_FOLDER}/")
+    specs, dbt_invocation_id = planned_marts(dbt_manifest, dbt_invocation_id)
     if not Path(settings.duckdb_path).is_file():
         raise JhuError(f"JHU_DUCKDB={settings.duckdb_path}: no such file; run `jhu build` first")
 
-    with tempfile.TemporaryDirectory(prefix="jhu-export-") as tmp:
-        # read-only: analysts with the file open read-only keep it open while the export runs
-        con = duckdb.connect(settings.duckdb_path, read_only=True)
-        try:
-            files = []
-            for spec in specs:
-                mart = write_mart_parquet(con, spec, Path(tmp))
-                print(
-                    f"  {mart.name}: {mart.rows:,} rows, {len(mart.columns)} columns, "
-                    f"{mart.bytes:,} bytes, sha256 {mart.sha256[:16]}",
-                    flush=True,
-                )
-                files.append(mart)
-        finally:
-            con.close()
-        report = publish(
+    # read-only: analysts with the file open read-only keep it open while the export runs
+    with contextlib.closing(duckdb.connect(settings.duckdb_path, read_only=True)) as con:
+        return write_and_publish(
             lake,
-            files,
-            dbt_invocation_id=dbt_invocation_id,
+            specs,
+            functools.partial(write_mart_parquet, con),
             engine="duckdb",
+            dbt_invocation_id=dbt_invocation_id,
             exported_at=exported_at,
             keep=keep,
+            started=started,
         )
-    return ExportReport(marts=files, publish=report, seconds=time.perf_counter() - started)
 
 
 Exporter = Callable[..., ExportReport]

@@ -14,10 +14,10 @@ the metastore and warehouse folders are configured in exactly one place.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,15 +27,12 @@ from jhu_warehouse.config import Settings
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.export import (
     KEEP_EXPORTS,
-    MARTS_FOLDER,
     ExportReport,
     MartFile,
     MartSpec,
-    last_invocation_id,
-    marts_from_dbt_manifest,
-    publish,
-    read_dbt_artifact,
+    planned_marts,
     sha256_file,
+    write_and_publish,
 )
 from jhu_warehouse.lake import Lake
 
@@ -268,30 +265,15 @@ def export(
     to the artefacts of the last `jhu build`.
     """
     started = time.perf_counter()
-    manifest = dbt_manifest if dbt_manifest is not None else read_dbt_artifact("manifest.json")
-    if dbt_invocation_id is None:
-        dbt_invocation_id = last_invocation_id()
-    specs = marts_from_dbt_manifest(manifest)
-    if not specs:
-        raise JhuError(f"export: the dbt project has no models under models/{MARTS_FOLDER}/")
+    specs, dbt_invocation_id = planned_marts(dbt_manifest, dbt_invocation_id)
     session = spark if spark is not None else spark_session()
-
-    with tempfile.TemporaryDirectory(prefix="jhu-spark-export-") as tmp:
-        files = []
-        for spec in specs:
-            mart = write_mart_parquet(session, spec, Path(tmp))
-            print(
-                f"  {mart.name}: {mart.rows:,} rows, {len(mart.columns)} columns, "
-                f"{mart.bytes:,} bytes, sha256 {mart.sha256[:16]}",
-                flush=True,
-            )
-            files.append(mart)
-        report = publish(
-            lake,
-            files,
-            dbt_invocation_id=dbt_invocation_id,
-            engine="spark",
-            exported_at=exported_at,
-            keep=keep,
-        )
-    return ExportReport(marts=files, publish=report, seconds=time.perf_counter() - started)
+    return write_and_publish(
+        lake,
+        specs,
+        functools.partial(write_mart_parquet, session),
+        engine="spark",
+        dbt_invocation_id=dbt_invocation_id,
+        exported_at=exported_at,
+        keep=keep,
+        started=started,
+    )
