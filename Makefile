@@ -13,21 +13,28 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
 SCALES ?= 1 10
 
+# bash with pipefail, so a command piped through a filter still fails when it fails.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# Some machines' pip configuration names package folders that do not exist; pip then prints a
+# warning per package. Drop only that warning, keep everything else pip says.
+PIP_FILTER := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+
 .PHONY: help setup browser run load build export test test-fast lint docs check bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt pyproject.toml
-	@echo "setting up $(VENV) from requirements.txt (pinned)"
+	@echo "setting up $(VENV) from requirements.txt (pinned; about a minute the first time)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt $(PIP_FILTER)
+	@$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . $(PIP_FILTER)
 	@touch $@
 
 $(SPARK_STAMP): $(STAMP) requirements-spark.txt
 	@echo "adding Spark (dbt-spark, pyspark) to $(VENV) from requirements-spark.txt (pinned)"
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.txt
+	@$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.txt $(PIP_FILTER)
 	@touch $@
 
 setup: $(STAMP) ## Create .venv from the pinned requirements
