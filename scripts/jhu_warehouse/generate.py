@@ -45,6 +45,7 @@ import pyarrow.csv as pa_csv
 
 from jhu_warehouse.config import Settings
 from jhu_warehouse.errors import JhuError
+from jhu_warehouse.validation import GLOBAL_ID_COLUMNS, US_ID_COLUMNS
 
 HELP = "Write JHU-shaped files at scale k (for the benchmark), values synthesised from a seed"
 
@@ -58,20 +59,9 @@ UID_STRIDE = 10**9
 #: Rows generated per block: large enough for numpy to be efficient, small enough for flat memory.
 BLOCK_ROWS = 2048
 
-GLOBAL_IDS = ["Province/State", "Country/Region", "Lat", "Long"]
-US_IDS = [
-    "UID",
-    "iso2",
-    "iso3",
-    "code3",
-    "FIPS",
-    "Admin2",
-    "Province_State",
-    "Country_Region",
-    "Lat",
-    "Long_",
-    "Combined_Key",
-]
+# The id columns are the loader's: generated files must pass its validation.
+GLOBAL_IDS = list(GLOBAL_ID_COLUMNS)
+US_IDS = list(US_ID_COLUMNS)
 LOOKUP = "UID_ISO_FIPS_LookUp_Table.csv"
 CONFIRMED_GLOBAL = "time_series_covid19_confirmed_global.csv"
 DEATHS_GLOBAL = "time_series_covid19_deaths_global.csv"

@@ -39,8 +39,8 @@ KIND_CONFIRMED_US = "confirmed_US"
 KIND_DEATHS_US = "deaths_US"
 KIND_LOOKUP = "lookup"
 
-_GLOBAL_ID = ("Province/State", "Country/Region", "Lat", "Long")
-_US_ID = (
+GLOBAL_ID_COLUMNS = ("Province/State", "Country/Region", "Lat", "Long")
+US_ID_COLUMNS = (
     "UID",
     "iso2",
     "iso3",
@@ -56,10 +56,10 @@ _US_ID = (
 
 #: The columns each kind of file starts with, in JHU's order.
 ID_COLUMNS: dict[str, tuple[str, ...]] = {
-    KIND_GLOBAL: _GLOBAL_ID,
-    KIND_CONFIRMED_US: _US_ID,
-    KIND_DEATHS_US: (*_US_ID, "Population"),
-    KIND_LOOKUP: (*_US_ID, "Population"),
+    KIND_GLOBAL: GLOBAL_ID_COLUMNS,
+    KIND_CONFIRMED_US: US_ID_COLUMNS,
+    KIND_DEATHS_US: (*US_ID_COLUMNS, "Population"),
+    KIND_LOOKUP: (*US_ID_COLUMNS, "Population"),
 }
 
 #: Which kind each JHU file is; the file name is the upstream one.
