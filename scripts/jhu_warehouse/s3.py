@@ -39,6 +39,7 @@ from botocore.exceptions import (
 from jhu_warehouse.config import Settings
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.lake import LakeStats
+from jhu_warehouse.manifest import sha256_file
 
 MIB = 1024 * 1024
 #: Files from this size up are uploaded in parts (S3's smallest part is 5 MiB).
@@ -285,18 +286,22 @@ class S3Lake:
     def uri(self, key: str) -> str:
         return f"s3://{self.location.bucket}/{self.object_key(key)}"
 
+    def _error(self, exc: BaseException, operation: str, key: str | None) -> JhuError:
+        """The one-line error for a failed request on a lake key (or on the bucket: None)."""
+        return describe_error(
+            exc,
+            operation=operation,
+            bucket=self.location.bucket,
+            key=self.object_key(key) if key is not None else None,
+            endpoint=self._endpoint,
+        )
+
     @contextmanager
     def _translated(self, operation: str, key: str | None) -> Iterator[None]:
         try:
             yield
         except (ClientError, BotoCoreError) as exc:
-            raise describe_error(
-                exc,
-                operation=operation,
-                bucket=self.location.bucket,
-                key=self.object_key(key) if key is not None else None,
-                endpoint=self._endpoint,
-            ) from None
+            raise self._error(exc, operation, key) from None
 
     # -- the lake interface -----------------------------------------------------------------
 
@@ -317,21 +322,9 @@ class S3Lake:
                 return None
             if code in ACCESS_DENIED_ERRORS and not self._exists(key):
                 return None
-            raise describe_error(
-                exc,
-                operation="GetObject",
-                bucket=self.location.bucket,
-                key=object_key,
-                endpoint=self._endpoint,
-            ) from None
+            raise self._error(exc, "GetObject", key) from None
         except BotoCoreError as exc:
-            raise describe_error(
-                exc,
-                operation="GetObject",
-                bucket=self.location.bucket,
-                key=object_key,
-                endpoint=self._endpoint,
-            ) from None
+            raise self._error(exc, "GetObject", key) from None
         with self._lock:
             self.stats.bytes_down += len(data)
         return data
@@ -360,7 +353,7 @@ class S3Lake:
         path = Path(path)
         extra_args = {
             "ContentType": content_type(key),
-            "Metadata": {"sha256": file_sha256(path)},
+            "Metadata": {"sha256": sha256_file(path)},
         }
         operation = (
             "UploadPart"
@@ -403,35 +396,15 @@ class S3Lake:
             return False
         except ClientError as exc:
             if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
-                raise describe_error(
-                    exc,
-                    operation="HeadBucket",
-                    bucket=self.location.bucket,
-                    key=None,
-                    endpoint=self._endpoint,
-                ) from None
+                raise self._error(exc, "HeadBucket", None) from None
         except BotoCoreError as exc:
-            raise describe_error(
-                exc,
-                operation="HeadBucket",
-                bucket=self.location.bucket,
-                key=None,
-                endpoint=self._endpoint,
-            ) from None
+            raise self._error(exc, "HeadBucket", None) from None
         options: dict[str, Any] = {"Bucket": self.location.bucket}
         if self.region != DEFAULT_REGION:
             options["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
         with self._translated("CreateBucket", None):
             self._client.create_bucket(**options)
         return True
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(MIB), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def create_bucket_if_missing(settings: Settings) -> str | None:
