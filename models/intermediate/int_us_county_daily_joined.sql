@@ -1,7 +1,8 @@
--- Materialized as a table: read by fct_us_county_daily, fct_us_state_daily and
--- fct_downward_revisions; as a view each would parse and unpivot both US files again.
--- Kept narrow (keys and counts): the marts that show a location's attributes add them from
--- the lookup, so the strings are not carried through every one of 1.5M rows twice.
+-- Materialized as a table, though only fct_us_county_daily reads it: the join then finishes
+-- and frees its memory before the mart's window functions sort the same rows. As a view, the
+-- two in one query ran out of DuckDB's 5 GB memory limit at k=10 of `jhu bench` (36 M rows).
+-- Kept narrow (keys and counts): the mart adds a location's attributes from the lookup to the
+-- finished series, so the strings are not carried through the join and the window sort.
 {{ config(materialized='table') }}
 
 with

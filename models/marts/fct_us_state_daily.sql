@@ -1,8 +1,9 @@
 with
 
+-- The county mart already carries each row's state (the lookup's, by UID) next to its counts.
 counties as (
 
-    select * from {{ ref('int_us_county_daily_joined') }}
+    select * from {{ ref('fct_us_county_daily') }}
 
 ),
 
@@ -21,18 +22,18 @@ states as (
 
 -- A state is the sum of its rows in the US files, Unassigned and "Out of XX" rows included.
 -- A sum skips unknown (NULL) rows and is NULL only when the series has no row that date.
+-- A row whose UID is not in the lookup has no state and is left out.
 aggregated as (
 
     select
-        locations.province_state as state_name,
-        counties.report_date,
-        cast(sum(counties.cumulative_confirmed) as bigint) as cumulative_confirmed,
-        cast(sum(counties.cumulative_deaths) as bigint) as cumulative_deaths
+        state_name,
+        report_date,
+        cast(sum(cumulative_confirmed) as bigint) as cumulative_confirmed,
+        cast(sum(cumulative_deaths) as bigint) as cumulative_deaths
 
     from counties
-    inner join locations
-        on counties.location_key = locations.location_key
-    group by locations.province_state, counties.report_date
+    where state_name is not null
+    group by state_name, report_date
 
 ),
 

@@ -246,14 +246,23 @@ def invoke(
     return outcome.result, get_invocation_id()
 
 
+#: dbt's flag that leaves the unit tests out of a build. dbt recommends it for production runs:
+#: a unit test checks the SQL against fixed rows, so it says nothing new about a new load, and
+#: the 13 here cost 3 s of the 11 s the build takes on the real files.
+SKIP_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+
+
 def build(
-    settings: Settings, extra: Sequence[str] = (), *, project_dir: Path = PROJECT_DIR
+    settings: Settings,
+    extra: Sequence[str] = (),
+    *,
+    project_dir: Path = PROJECT_DIR,
+    unit_tests: bool = True,
 ) -> BuildReport:
     """`dbt build` on the settings' target; failing nodes are a JhuError naming them."""
     started = time.perf_counter()
-    result, invocation_id = invoke(
-        "build", settings, ["--target", settings.target, *extra], project_dir=project_dir
-    )
+    args = ["--target", settings.target, *extra, *(() if unit_tests else SKIP_UNIT_TESTS)]
+    result, invocation_id = invoke("build", settings, args, project_dir=project_dir)
     report = BuildReport(
         invocation_id=invocation_id,
         seconds=time.perf_counter() - started,

@@ -61,8 +61,14 @@ def _stage(title: str) -> float:
     return time.perf_counter()
 
 
-def run(settings: Settings, lake: Lake | None = None) -> PipelineReport:
-    """Load, build and export against one lake; returns what each stage did."""
+def run(
+    settings: Settings, lake: Lake | None = None, *, unit_tests: bool = False
+) -> PipelineReport:
+    """Load, build and export against one lake; returns what each stage did.
+
+    The build leaves dbt's unit tests out unless asked (`unit_tests`, `jhu run --unit-tests`):
+    they check the SQL on fixed rows, which CI does (`make test`), not the new data.
+    """
     lake = lake if lake is not None else open_lake(settings)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -75,7 +81,7 @@ def run(settings: Settings, lake: Lake | None = None) -> PipelineReport:
     t = _stage(f"build: {describe_build(settings)}")
     # DuckDB's own S3 requests (dbt reading the raw CSVs) count in the run's lake summary too.
     with record_http(lake.stats) if settings.lake_is_s3 else nullcontext():
-        build_report = build(settings)
+        build_report = build(settings, unit_tests=unit_tests)
     print(f"build: {build_report.summary()}", flush=True)
     seconds["build"] = time.perf_counter() - t
 
@@ -102,6 +108,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with JHU_LAKE=s3://..., create the bucket when it does not exist (never implicit)",
     )
+    parser.add_argument(
+        "--unit-tests",
+        action="store_true",
+        help="also run dbt's unit tests (they test the SQL on fixed rows; `make test` runs them, "
+        "a production run skips them as dbt recommends)",
+    )
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
@@ -111,7 +123,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         line = create_bucket_if_missing(settings)
         if line:
             print(line, flush=True)
-    report = run(settings)
+    report = run(settings, unit_tests=args.unit_tests)
     print("summary")
     for line in report.summary_lines():
         print(line)

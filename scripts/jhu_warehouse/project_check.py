@@ -36,6 +36,10 @@ LAYERS = ("staging", "intermediate", "marts")
 LAYER_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("fct_", "dim_")}
 #: Generic tests that key a model on several columns (the project's own, and dbt_utils' twin).
 COMBINATION_KEY_TESTS = frozenset({"unique_combination_of_columns"})
+#: A model's `meta` key naming the downstream table on which its grain is tested instead:
+#: for a view whose every reader re-reads its source (the US staging views re-parse a CSV of a
+#: thousand columns), when a table built from it holds its rows one for one and has the key test.
+GRAIN_TESTED_ON = "grain_tested_on"
 LOCATION_DIMENSION = "dim_location"
 LOCATION_KEY = "location_key"
 #: The column of the loader's manifest that source freshness must be measured on.
@@ -433,8 +437,40 @@ def primary_key_of(project: Project, uid: str) -> str | None:
     """The model's tested key, as text, or None when it has no primary-key test.
 
     A key is one column with both `unique` and `not_null` tests, or a
-    `unique_combination_of_columns` test (the project's generic test, or dbt_utils').
+    `unique_combination_of_columns` test (the project's generic test, or dbt_utils'), or the
+    key of the model named by `meta.grain_tested_on` when that model reads this one.
     """
+    return own_primary_key(project, uid) or downstream_primary_key(project, uid)
+
+
+def is_upstream(project: Project, uid: str, of: str) -> bool:
+    """Whether `of` reads `uid`, directly or through other models."""
+    seen, todo = set(), [of]
+    while todo:
+        node = project.models.get(todo.pop())
+        for parent in parents(node or {}, "model"):
+            if parent == uid:
+                return True
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return False
+
+
+def downstream_primary_key(project: Project, uid: str) -> str | None:
+    """The key test of the model named in `meta.grain_tested_on`, if it is downstream."""
+    model = project.models[uid]
+    meta = {**(model.get("meta") or {}), **((model.get("config") or {}).get("meta") or {})}
+    name = meta.get(GRAIN_TESTED_ON)
+    target = f"model.{project.name}.{name}"
+    if not name or target not in project.models or not is_upstream(project, uid, of=target):
+        return None
+    key = own_primary_key(project, target)
+    return f"{key} on {name}" if key else None
+
+
+def own_primary_key(project: Project, uid: str) -> str | None:
+    """The key tested on the model itself (see primary_key_of)."""
     by_test: dict[str, set[str]] = {}
     for test in project.tests_on(uid):
         meta = test["test_metadata"]
@@ -454,7 +490,8 @@ def check_primary_keys(project: Project) -> Iterator[Violation]:
                 "missing_primary_key_test",
                 model,
                 "no primary-key test: add unique + not_null on the key column, or "
-                "unique_combination_of_columns on the grain",
+                "unique_combination_of_columns on the grain, or name in "
+                f"meta.{GRAIN_TESTED_ON} a model downstream that has one",
             )
 
 

@@ -109,7 +109,7 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory, jhu_source: Path) -> 
     }
     with run_environment(environ):
         settings = load_settings()
-        report = pipeline.run(settings, LocalLake(settings.lake))
+        report = pipeline.run(settings, LocalLake(settings.lake), unit_tests=True)
     return PipelineRun(jhu_source, base, settings, report, environ)
 
 

@@ -55,8 +55,8 @@ def stages(monkeypatch, tmp_path):
         lake.put_bytes("raw/jhu/x.csv", b"1")
         return load_report(landed=1, unchanged=5)
 
-    def build(settings):
-        calls.append(("build", settings))
+    def build(settings, *, unit_tests):
+        calls.append(("build", unit_tests))
         return build_report()
 
     def export(settings, lake, *, dbt_invocation_id):
@@ -83,6 +83,16 @@ def test_stages_run_in_order_on_one_lake_and_the_export_records_the_build(stages
     assert "1 write" in report.lake_summary
 
 
+def test_a_run_skips_dbt_unit_tests_unless_asked(stages, monkeypatch):
+    calls, settings = stages
+    monkeypatch.setenv("JHU_LAKE", settings.lake)
+    from jhu_warehouse import cli
+
+    assert cli.main(["run"]) == 0
+    assert cli.main(["run", "--unit-tests"]) == 0
+    assert [flag for name, flag in calls if name == "build"] == [False, True]
+
+
 def test_the_summary_says_what_each_stage_did(stages):
     _, settings = stages
     lines = pipeline.run(settings).summary_lines()
@@ -98,8 +108,8 @@ def test_the_summary_says_what_each_stage_did(stages):
 def test_a_failing_stage_stops_the_run(stages, monkeypatch):
     calls, settings = stages
 
-    def broken_build(settings):
-        calls.append(("build", settings))
+    def broken_build(settings, *, unit_tests):
+        calls.append(("build", unit_tests))
         raise JhuError("dbt build: 1 node(s) failed: test t (fail: 3 rows)")
 
     monkeypatch.setattr(pipeline, "build", broken_build)

@@ -294,6 +294,17 @@ def _no_key(manifest: Manifest, _: Manifest) -> None:
     _drop_tests(manifest, "stg_jhu__cases", {"not_null"})
 
 
+def _grain_tested_on_a_model_upstream(manifest: Manifest, _: Manifest) -> None:
+    """`meta.grain_tested_on` must name a model that reads this one, not any keyed model."""
+    _drop_tests(manifest, "fct_cases_daily", {"unique_combination_of_columns"})
+    model_of(manifest, "fct_cases_daily")["config"]["meta"] = {"grain_tested_on": "dim_location"}
+
+
+def _grain_tested_on_a_missing_model(manifest: Manifest, _: Manifest) -> None:
+    _drop_tests(manifest, "int_cases_joined", {"unique_combination_of_columns"})
+    model_of(manifest, "int_cases_joined")["config"]["meta"] = {"grain_tested_on": "fct_gone"}
+
+
 def _key_columns_differ(manifest: Manifest, _: Manifest) -> None:
     for node in manifest["nodes"].values():
         if node.get("attached_node") == f"model.{P}.fct_world_daily" and (
@@ -402,6 +413,8 @@ CASES: list[tuple[Breaker, str, str]] = [
     (_mart_not_built, "mart_not_in_catalog", "model dim_location"),
     (_no_key, "missing_primary_key_test", "model stg_jhu__cases"),
     (_key_columns_differ, "missing_primary_key_test", "model fct_world_daily"),
+    (_grain_tested_on_a_model_upstream, "missing_primary_key_test", "model fct_cases_daily"),
+    (_grain_tested_on_a_missing_model, "missing_primary_key_test", "model int_cases_joined"),
     (_no_relationship, "missing_location_relationship", "model fct_cases_daily"),
     (_no_contract, "contract_not_enforced", "model dim_location"),
     (_no_freshness, "missing_source_freshness", "source jhu.cases"),
@@ -462,6 +475,18 @@ def test_packages_nodes_are_not_judged() -> None:
     foreign.update(package_name="some_package", description="")
     manifest["nodes"]["model.some_package.helper"] = foreign
     assert check(manifest, catalog).violations == []
+
+
+def test_a_view_keyed_on_a_downstream_table_counts_as_keyed() -> None:
+    manifest, catalog = good_project()
+    _drop_tests(manifest, "int_cases_joined", {"unique_combination_of_columns"})
+    model_of(manifest, "int_cases_joined")["config"]["meta"] = {
+        "grain_tested_on": "fct_cases_daily"
+    }
+    report = check(manifest, catalog)
+    assert report.violations == [], report.render()
+    keyed = {c.label: c for c in report.coverage}["models with a primary-key test"]
+    assert (keyed.covered, keyed.total) == (5, 5)
 
 
 def test_a_fact_without_location_key_needs_no_relationship() -> None:

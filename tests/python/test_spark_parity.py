@@ -79,7 +79,7 @@ def spark_run(tmp_path_factory: pytest.TempPathFactory, pipeline_run) -> SparkRu
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
     completed = subprocess.run(
-        [sys.executable, "-m", "jhu_warehouse", "run"],
+        [sys.executable, "-m", "jhu_warehouse", "run", "--unit-tests"],
         cwd=base,
         env=environ,
         capture_output=True,

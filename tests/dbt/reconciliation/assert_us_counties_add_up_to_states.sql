@@ -1,32 +1,55 @@
 -- The counties of the US files add up to their states: every state and date of
 -- fct_us_state_daily equals the sum of that state's rows (Unassigned and Out of XX included)
--- in the US files, computed here from staging, for confirmed and deaths; a state or date on
--- one side only fails too. The two files can end on different dates, so each is summed on
--- its own. Returns the mismatching rows.
+-- in the US files, for confirmed and deaths; a state or date on one side only fails too. The
+-- sums are taken from the raw files (sources), not from the staging views or marts the mart is
+-- built from, so the two paths are independent. The two files can end on different dates, so
+-- each is summed on its own. Returns the mismatching rows.
 
 with
+
+confirmed_file as (
+
+    select * from {{ source('jhu', 'confirmed_us') }}
+
+),
+
+deaths_file as (
+
+    select * from {{ source('jhu', 'deaths_us') }}
+
+),
+
+confirmed_by_state as (
+
+    {{ jhu_sum_dates_by('confirmed_file', 'Province_State', 'state_name') }}
+
+),
+
+deaths_by_state as (
+
+    {{ jhu_sum_dates_by('deaths_file', 'Province_State', 'state_name') }}
+
+),
 
 confirmed as (
 
     select
-        province_state as state_name,
-        report_date,
-        sum(cumulative_confirmed) as cumulative_confirmed
+        state_name,
+        {{ jhu_parse_date('report_date_text') }} as report_date,
+        cumulative_count as cumulative_confirmed
 
-    from {{ ref('stg_jhu__confirmed_us') }}
-    group by province_state, report_date
+    from confirmed_by_state
 
 ),
 
 deaths as (
 
     select
-        province_state as state_name,
-        report_date,
-        sum(cumulative_deaths) as cumulative_deaths
+        state_name,
+        {{ jhu_parse_date('report_date_text') }} as report_date,
+        cumulative_count as cumulative_deaths
 
-    from {{ ref('stg_jhu__deaths_us') }}
-    group by province_state, report_date
+    from deaths_by_state
 
 ),
 
