@@ -367,6 +367,41 @@ def test_every_bad_file_is_named_when_several_are_bad(tmp_path: Path) -> None:
     )
 
 
+def test_big_loads_validate_in_worker_processes_with_the_same_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past PARALLEL_VALIDATION_BYTES the files are profiled in worker processes: same profiles,
+    and the same one-line error naming every bad file, in the files' order."""
+    source = copy_fixtures(tmp_path / "src")
+    serial, _, _ = run_load(source, tmp_path / "serial")
+    monkeypatch.setattr(loader, "PARALLEL_VALIDATION_BYTES", 0)
+    workers: list[int] = []
+    real_pool = loader.ProcessPoolExecutor
+
+    def counting_pool(*args, **kwargs):
+        workers.append(kwargs["max_workers"])
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(loader, "ProcessPoolExecutor", counting_pool)
+    monkeypatch.setattr(loader.os, "cpu_count", lambda: 2)
+    parallel, _, _ = run_load(source, tmp_path / "parallel")
+    assert workers == [2]
+    assert manifest_of(tmp_path / "parallel").keys() == manifest_of(tmp_path / "serial").keys()
+    assert [(f.name, f.rows, f.bytes) for f in parallel.files] == [
+        (f.name, f.rows, f.bytes) for f in serial.files
+    ]
+
+    first = break_source(source, "missing_id_column")
+    break_source(source, "ragged_row")
+    with pytest.raises(JhuError) as caught:
+        run_load(source, tmp_path / "broken")
+    assert str(caught.value) == first.replace(
+        "; nothing was landed", f" (also invalid: {LOOKUP}); nothing was landed"
+    )
+    assert workers == [2, 2]
+    assert not (tmp_path / "broken").exists() or snapshot(tmp_path / "broken") == {}
+
+
 # ---------------------------------------------------------------- the command line
 
 
