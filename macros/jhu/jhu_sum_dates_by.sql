@@ -47,7 +47,7 @@
     select
         {{ jhu_blank_to_null(group_alias) }} as {{ group_alias }},
         {{ name_column }},
-        sum(cast({{ jhu_blank_to_null('cell_text') }} as bigint)) as {{ value_column }}
+        sum({{ jhu_whole_number('cell_text') }}) as {{ value_column }}
     from (
         {{ jhu_unpivot_dates(relation, {group_column: group_alias}, name_column, 'cell_text') }}
     ) as cells

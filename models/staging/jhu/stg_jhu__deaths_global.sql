@@ -28,7 +28,7 @@ renamed as (
         {{ jhu_coordinate('lat', 'long') }} as latitude,
         {{ jhu_coordinate('long', 'lat') }} as longitude,
         {{ jhu_parse_date('report_date_text') }} as report_date,
-        cast({{ jhu_blank_to_null('cumulative_count_text') }} as bigint) as cumulative_deaths
+        {{ jhu_whole_number('cumulative_count_text') }} as cumulative_deaths
 
     from unpivoted
 

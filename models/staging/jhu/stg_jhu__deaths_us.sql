@@ -31,10 +31,10 @@ unpivoted as (
 renamed as (
 
     select
-        cast({{ jhu_blank_to_null('uid') }} as bigint) as location_key,
+        {{ jhu_whole_number('uid') }} as location_key,
         {{ jhu_blank_to_null('iso2') }} as iso2,
         {{ jhu_blank_to_null('iso3') }} as iso3,
-        cast({{ jhu_blank_to_null('code3') }} as integer) as code3,
+        {{ jhu_whole_number('code3', 'integer') }} as code3,
         {{ jhu_clean_fips('fips', 'admin2') }} as fips,
         {{ jhu_blank_to_null('admin2') }} as county_name,
         {{ jhu_blank_to_null('province_state') }} as province_state,
@@ -42,9 +42,9 @@ renamed as (
         {{ jhu_coordinate('lat', 'long') }} as latitude,
         {{ jhu_coordinate('long', 'lat') }} as longitude,
         {{ jhu_blank_to_null('combined_key') }} as combined_key,
-        cast({{ jhu_blank_to_null('population') }} as bigint) as population,
+        {{ jhu_whole_number('population') }} as population,
         {{ jhu_parse_date('report_date_text') }} as report_date,
-        cast({{ jhu_blank_to_null('cumulative_count_text') }} as bigint) as cumulative_deaths
+        {{ jhu_whole_number('cumulative_count_text') }} as cumulative_deaths
 
     from unpivoted
 
