@@ -26,7 +26,9 @@
     )) }}
 {%- endmacro %}
 
-{% macro duckdb__jhu_sum_dates_by(relation, group_column, group_alias, name_column, value_column) -%}
+{% macro duckdb__jhu_sum_dates_by(
+    relation, group_column, group_alias, name_column, value_column
+) -%}
     select
         {{ group_alias }},
         {{ name_column }},
@@ -43,7 +45,9 @@
     )
 {%- endmacro %}
 
-{% macro default__jhu_sum_dates_by(relation, group_column, group_alias, name_column, value_column) -%}
+{% macro default__jhu_sum_dates_by(
+    relation, group_column, group_alias, name_column, value_column
+) -%}
     select
         {{ jhu_blank_to_null(group_alias) }} as {{ group_alias }},
         {{ name_column }},
