@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from jhu_warehouse import cli
 from jhu_warehouse.config import PROJECT_DIR
@@ -253,6 +254,23 @@ def lake_snapshot(root: Path) -> dict[str, tuple[int, str]]:
     }
 
 
+def test_the_session_run_passed_every_unit_test_of_the_project(pipeline_run):
+    """The session's run asks for the unit tests (`--unit-tests`); each one in the yml files
+    ran and passed (a default `jhu run` leaves them out, as the next test's run does)."""
+    defined = {
+        (test["model"], test["name"])
+        for path in (PROJECT_DIR / "models").rglob("*.yml")
+        for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests", [])
+    }
+    ran = {
+        (node.unique_id.split(".")[2], node.name)
+        for node in pipeline_run.report.build.nodes
+        if node.resource_type == "unit_test" and node.status == "pass"
+    }
+    assert len(defined) >= 13
+    assert ran == defined
+
+
 def test_a_second_run_lands_nothing_and_rewrites_no_mart(pipeline_run, capsys):
     before = lake_snapshot(pipeline_run.lake_root)
     marts = len(lake_manifest(pipeline_run)["marts"])
@@ -265,6 +283,8 @@ def test_a_second_run_lands_nothing_and_rewrites_no_mart(pipeline_run, capsys):
     out = capsys.readouterr().out
     assert lake_snapshot(pipeline_run.lake_root) == before
     assert "0 files landed, 6 unchanged" in out
+    results = json.loads((pipeline_run.target_path / "run_results.json").read_text())["results"]
+    assert results and not [r for r in results if r["unique_id"].startswith("unit_test.")]
     assert f"0 uploaded, 0 reused, {marts} unchanged" in out
     lake_line = next(line for line in out.splitlines() if line.startswith("  lake "))
     assert "write" not in lake_line and "delete" not in lake_line
