@@ -446,10 +446,12 @@ def write_and_publish(
     with tempfile.TemporaryDirectory(prefix=f"jhu-{engine}-export-") as tmp:
         files = []
         for spec in specs:
+            written = time.perf_counter()
             mart = write_mart(spec, Path(tmp))
             print(
                 f"  {mart.name}: {mart.rows:,} rows, {len(mart.columns)} columns, "
-                f"{mart.bytes:,} bytes, sha256 {mart.sha256[:16]}",
+                f"{mart.bytes:,} bytes, sha256 {mart.sha256[:16]} "
+                f"({time.perf_counter() - written:.1f} s)",
                 flush=True,
             )
             files.append(mart)
