@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -66,6 +67,8 @@ class Measurement:
     cpu_seconds: float | None = None
     """User + system CPU of the job's finished processes: less sensitive than wall time to
     other work on the machine, and above the wall time when the job used both cores."""
+    stages: dict[str, float] | None = None
+    """The pipeline's own seconds per stage (load, build, export), from its summary."""
 
 
 def children_cpu_seconds() -> float:
@@ -104,6 +107,18 @@ def kill_tree(process: psutil.Process) -> None:
         with contextlib.suppress(psutil.Error):
             member.kill()
     psutil.wait_procs(members, timeout=10)
+
+
+#: A stage line of `jhu run`'s summary, e.g. "  build      9.8 s  17 models built, ...".
+_STAGE_LINE = re.compile(r"^  (load|build|export)\s+([0-9.]+) s\b", re.MULTILINE)
+
+
+def stages_from_summary(text: str) -> dict[str, float] | None:
+    """Seconds per stage from the summary `jhu run` prints last, so that a reader of the
+    results sees where the job's time went without opening its log."""
+    summary = text[text.rfind("\nsummary\n") :] if "\nsummary\n" in text else ""
+    stages = {name: float(seconds) for name, seconds in _STAGE_LINE.findall(summary)}
+    return stages or None
 
 
 def last_line(path: Path) -> str:
@@ -287,6 +302,8 @@ def run_record(scale: int, cells: int, results: dict[str, Measurement]) -> dict[
         record[f"{job}_peak_rss_mb"] = results[job].peak_rss_mb if job in results else None
     for job in JOBS:
         record[f"{job}_cpu_s"] = results[job].cpu_seconds if job in results else None
+    pipeline = results.get("pipeline")
+    record["pipeline_stages_s"] = pipeline.stages if pipeline else None
     for job in JOBS:
         if job not in results:
             record[f"{job}_error"] = "not run (--jobs)"
@@ -430,11 +447,15 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             command, env = job_command(job, data, work, args.profiles_dir)
             log = work / f"{job}.log"
             result = measure(command, env, log, args.timeout, limit)
+            if job == "pipeline" and not result.error:
+                result.stages = stages_from_summary(log.read_text(errors="replace"))
             results[job] = result
             shown = result.error or (
                 f"{result.seconds:.1f} s (CPU {result.cpu_seconds:.1f} s), "
                 f"peak RSS {result.peak_rss_mb:,.0f} MB"
             )
+            if result.stages:
+                shown += " (" + ", ".join(f"{k} {v:.1f} s" for k, v in result.stages.items()) + ")"
             print(f"  {job:<9} {shown}  (log: {log})", flush=True)
         runs.append(run_record(scale, cells, results))
         # Written after every scale: a long run that is stopped keeps what it measured.

@@ -79,6 +79,24 @@ def test_results_have_the_issue_fields_and_say_why_a_figure_is_null(tmp_path: Pa
     assert "k=10 pandas: out of memory" in table
 
 
+def test_the_pipeline_stages_come_from_its_last_summary() -> None:
+    log = (
+        "== load: JHU files -> lake/raw/jhu\n"
+        "  load       9.9 s  (a progress line, not the summary)\n"
+        "summary\n"
+        "  load       0.4 s  6 files landed, 0 unchanged\n"
+        "  build      9.8 s  17 models built, 2 seeds, 117 tests passed, 0 warned\n"
+        "  export     2.0 s  7 marts, 4,155,667 rows exported: 7 uploaded\n"
+        "  total     12.3 s\n"
+        "  lake              requests: 15 write\n"
+    )
+    assert bench.stages_from_summary(log) == {"load": 0.4, "build": 9.8, "export": 2.0}
+    assert bench.stages_from_summary("error: dbt build: 1 node(s) failed\n") is None
+    results = {"pipeline": bench.Measurement(12.9, 1300.0, stages={"load": 0.4})}
+    assert bench.run_record(1, 8_613_648, results)["pipeline_stages_s"] == {"load": 0.4}
+    assert bench.run_record(1, 8_613_648, {})["pipeline_stages_s"] is None
+
+
 def test_scales_and_jobs_are_checked() -> None:
     assert bench.parse_scales("1 10,100") == [1, 10, 100]
     assert bench.parse_jobs("spark pipeline") == ["pipeline", "spark"]
