@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from fixtures import run_env
 from jhu_warehouse import pipeline
 from jhu_warehouse.config import PROJECT_DIR, Settings, load_settings
 from jhu_warehouse.lake import LocalLake
@@ -97,16 +98,7 @@ def jhu_source() -> Path:
 def pipeline_run(tmp_path_factory: pytest.TempPathFactory, jhu_source: Path) -> PipelineRun:
     """load -> dbt build -> export on the real files, once per session, in temporary paths."""
     base = tmp_path_factory.mktemp("pipeline")
-    environ = {
-        "JHU_SOURCE": str(jhu_source),
-        "JHU_LAKE": str(base / "lake"),
-        "JHU_DUCKDB": str(base / "jhu_covid.duckdb"),
-        "JHU_TARGET": "duckdb",
-        "DBT_TARGET_PATH": str(base / "target"),
-        "DBT_LOG_PATH": str(base / "logs"),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
+    environ = run_env(base, jhu_source, str(base / "lake")) | {"JHU_TARGET": "duckdb"}
     with run_environment(environ):
         settings = load_settings()
         report = pipeline.run(settings, LocalLake(settings.lake), unit_tests=True)

@@ -19,6 +19,7 @@ import duckdb
 import pytest
 import yaml
 
+from fixtures import CONTRACT_MARTS
 from jhu_warehouse import cli
 from jhu_warehouse.config import PROJECT_DIR
 from jhu_warehouse.lake import MARTS_MANIFEST, RAW_MANIFEST
@@ -26,15 +27,6 @@ from jhu_warehouse.lake import MARTS_MANIFEST, RAW_MANIFEST
 pytestmark = pytest.mark.e2e
 
 DATE_HEADER = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2})$")
-#: The marts of the design's contract (DESIGN.md), plus the data-quality mart of the issue.
-CONTRACT_MARTS = {
-    "dim_location",
-    "fct_country_daily",
-    "fct_us_county_daily",
-    "fct_us_state_daily",
-    "fct_global_daily",
-    "fct_country_weekly",
-}
 
 
 def parse_jhu_date(header: str) -> date:

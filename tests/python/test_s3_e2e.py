@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from fixtures import CONTRACT_MARTS, SIX_FILES, run_env
 from jhu_warehouse.config import PROJECT_DIR
 from jhu_warehouse.duckdb_s3 import httpfs_extension_path
 from jhu_warehouse.lake import MARTS_MANIFEST, RAW_MANIFEST, RAW_PREFIX
@@ -34,22 +35,6 @@ pytestmark = [pytest.mark.s3, pytest.mark.e2e]
 
 BUCKET = "jhu-e2e-lake"
 PREFIX = "warehouse/v1"
-RAW_FILES = (
-    "time_series_covid19_confirmed_global.csv",
-    "time_series_covid19_deaths_global.csv",
-    "time_series_covid19_recovered_global.csv",
-    "time_series_covid19_confirmed_US.csv",
-    "time_series_covid19_deaths_US.csv",
-    "UID_ISO_FIPS_LookUp_Table.csv",
-)
-CONTRACT_MARTS = {
-    "dim_location",
-    "fct_country_daily",
-    "fct_us_county_daily",
-    "fct_us_state_daily",
-    "fct_global_daily",
-    "fct_country_weekly",
-}
 #: The budget of the issue: a whole re-run with unchanged inputs.
 MAX_PUTS_ON_RERUN = 3
 #: Request counts as the run prints them: in the closing "lake" line, and in the line of
@@ -133,15 +118,7 @@ def run_jhu(server: S3Server, env: dict[str, str], args: list[str]) -> Run:
 def s3_runs(tmp_path_factory: pytest.TempPathFactory, jhu_source: Path) -> Iterator[S3Runs]:
     base = tmp_path_factory.mktemp("s3-e2e")
     with running_s3_server() as server:
-        env = server.env() | {
-            "JHU_SOURCE": str(jhu_source),
-            "JHU_LAKE": f"s3://{BUCKET}/{PREFIX}",
-            "JHU_DUCKDB": str(base / "jhu_covid.duckdb"),
-            "DBT_TARGET_PATH": str(base / "target"),
-            "DBT_LOG_PATH": str(base / "logs"),
-            "DBT_PROFILES_DIR": str(PROJECT_DIR),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        }
+        env = server.env() | run_env(base, jhu_source, f"s3://{BUCKET}/{PREFIX}")
         first = run_jhu(server, env, ["run", "--create-bucket"])
         second = run_jhu(server, env, ["run", "--create-bucket"])
         yield S3Runs(server, first, second, base / "jhu_covid.duckdb")
@@ -157,14 +134,14 @@ def test_the_first_run_creates_the_bucket_and_lands_the_raw_files_byte_for_byte(
     s3_runs: S3Runs, jhu_source: Path
 ) -> None:
     assert f"bucket s3://{BUCKET}: created" in s3_runs.first.result.stdout
-    for name in RAW_FILES:
+    for name in SIX_FILES:
         landed = get(s3_runs, f"{RAW_PREFIX}/{name}")
         assert (
             hashlib.sha256(landed).digest()
             == hashlib.sha256((jhu_source / name).read_bytes()).digest()
         ), name
     manifest = json.loads(get(s3_runs, RAW_MANIFEST))
-    assert set(manifest["files"]) == set(RAW_FILES)
+    assert set(manifest["files"]) == set(SIX_FILES)
 
 
 def test_the_first_run_exports_every_mart_behind_the_manifest(s3_runs: S3Runs) -> None:
@@ -181,7 +158,7 @@ def test_a_second_run_with_unchanged_inputs_stays_within_the_put_budget(s3_runs:
     assert not [k for k in seen.put_keys if k.startswith(f"{PREFIX}/{RAW_PREFIX}/")]
     assert seen.requests["POST"] == 0  # no multipart upload, no multi-object delete
     first_puts = s3_runs.first.seen.requests["PUT"]
-    assert first_puts >= len(RAW_FILES) + 1 + len(CONTRACT_MARTS) + 1  # files and manifests
+    assert first_puts >= len(SIX_FILES) + 1 + len(CONTRACT_MARTS) + 1  # files and manifests
 
 
 def test_every_run_prints_the_requests_the_server_saw(s3_runs: S3Runs) -> None:

@@ -24,6 +24,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from fixtures import run_env
 from jhu_warehouse.config import PROJECT_DIR, load_settings
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.lake import MARTS_MANIFEST, RAW_MANIFEST
@@ -121,15 +122,9 @@ def iam_run(tmp_path_factory: pytest.TempPathFactory, jhu_source: Path) -> Itera
         key_id, secret = server.create_user("jhu-pipeline", policy_for(BUCKET, PREFIX))
         server.enforce_iam()
         try:
-            env = server.env(key_id=key_id, secret=secret) | {
-                "JHU_SOURCE": str(jhu_source),
-                "JHU_LAKE": f"s3://{BUCKET}/{PREFIX}",
-                "JHU_DUCKDB": str(base / "jhu_covid.duckdb"),
-                "DBT_TARGET_PATH": str(base / "target"),
-                "DBT_LOG_PATH": str(base / "logs"),
-                "DBT_PROFILES_DIR": str(PROJECT_DIR),
-                "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-            }
+            env = server.env(key_id=key_id, secret=secret) | run_env(
+                base, jhu_source, f"s3://{BUCKET}/{PREFIX}"
+            )
             result = subprocess.run(
                 [sys.executable, "-m", "jhu_warehouse", "run"],
                 env=env,

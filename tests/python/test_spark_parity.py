@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from jhu_warehouse.config import PROJECT_DIR
+from fixtures import run_env
 from jhu_warehouse.lake import MARTS_MANIFEST
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]
@@ -67,16 +67,11 @@ def spark_run(tmp_path_factory: pytest.TempPathFactory, pipeline_run) -> SparkRu
     base = tmp_path_factory.mktemp("spark")
     environ = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("JHU_", "DBT_"))},
-        "JHU_SOURCE": str(pipeline_run.source),
-        # Relative, as `make run` uses them by default: the lake and the Spark folder (unset:
+        # The lake relative, as `make run` uses it by default: it and the Spark folder (unset:
         # spark-warehouse/) resolve against the working directory, `base`.
-        "JHU_LAKE": "lake",
+        **run_env(base, pipeline_run.source, "lake"),
         "JHU_DUCKDB": str(base / "unused.duckdb"),
         "JHU_TARGET": "spark",
-        "DBT_TARGET_PATH": str(base / "target"),
-        "DBT_LOG_PATH": str(base / "logs"),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
     completed = subprocess.run(
         [sys.executable, "-m", "jhu_warehouse", "run", "--unit-tests"],
