@@ -78,7 +78,7 @@ docs: $(STAMP) ## Generate the dbt docs site offline (column types from the ware
 check: docs ## Check the project's structure, docs and tests (manifest.json + catalog.json)
 	$(BIN)/jhu check
 
-bench: $(STAMP) $(SPARK_STAMP) ## Benchmark the pipeline against the dbt floor, pandas and PySpark
+bench: $(STAMP) $(SPARK_STAMP) ## Benchmark the pipeline against the dbt floor, its empty build, pandas and PySpark
 	$(BIN)/jhu bench --scales "$(SCALES)"
 
 clean: ## Remove the local lake, warehouse file and dbt artefacts (keeps .venv)

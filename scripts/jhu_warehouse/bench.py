@@ -7,6 +7,10 @@ process tree, on the same machine:
              `dbt build` (every model and test), export (Parquet per mart);
 - dbt floor  `dbt build` of an empty project (bench/floor_project) with the same profile: what any
              dbt invocation costs here, whatever it builds;
+- dbt empty  `dbt build --empty` of this project, on the same files landed beforehand (untimed):
+             every model and data test of the pipeline's build, each on zero rows. What dbt costs
+             for this project's nodes alone, so the gap between the floor and the pipeline splits
+             into dbt's work per node and the work on the data;
 - pandas     scripts/jhu_warehouse/reference/pandas_reference.py: fct_country_daily and
              fct_us_county_daily from the same raw files, written as Parquet;
 - spark      the same with PySpark on a local session (the tool the original job used).
@@ -42,15 +46,16 @@ from typing import Any
 import psutil
 
 from jhu_warehouse.config import PROJECT_DIR, Settings
+from jhu_warehouse.dbt_runner import SKIP_UNIT_TESTS
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.generate import generate, read_marker
 
-HELP = "Benchmark the main job against the dbt floor, pandas and PySpark at scales k"
+HELP = "Benchmark the main job against the dbt floor, its empty build, pandas and PySpark"
 
 FLOOR_PROJECT = PROJECT_DIR / "bench" / "floor_project"
 #: Where the real files sit beside a clone (as in CI): the generator's template by default.
 DEFAULT_TEMPLATE = PROJECT_DIR.parent / "shared" / "jhu"
-JOBS = ("pipeline", "dbt_floor", "pandas", "spark")
+JOBS = ("pipeline", "dbt_floor", "dbt_empty", "pandas", "spark")
 SAMPLE_SECONDS = 0.05
 #: The bench's own default limits per job (the machine has 24 GB shared by everything on it).
 DEFAULT_TIMEOUT_S = 1800.0
@@ -177,7 +182,7 @@ def measure(
     return Measurement(round(seconds, 2), peak_mb, cpu_seconds=cpu)
 
 
-# --- the four jobs -------------------------------------------------------------------------------
+# --- the five jobs -------------------------------------------------------------------------------
 
 
 def base_env(profiles: Path = PROJECT_DIR) -> dict[str, str]:
@@ -231,17 +236,23 @@ def warm_up(project: Path, env: dict[str, str], log: Path) -> None:
         subprocess.run(command, env=env, cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT)
 
 
-def pipeline_command(data: Path, work: Path, profiles: Path) -> tuple[list[str], dict[str, str]]:
-    scratch = fresh(work / "pipeline")
+def project_env(job: str, data: Path, work: Path, profiles: Path) -> dict[str, str]:
+    """A job on this project: the generated files as source, an empty lake and warehouse."""
+    scratch = fresh(work / job)
     env = base_env(profiles)
     env.update(
         {
             "JHU_SOURCE": str(data),
             "JHU_LAKE": str(scratch / "lake"),
             "JHU_DUCKDB": str(scratch / "warehouse.duckdb"),
-            **dbt_paths(work, "pipeline"),
+            **dbt_paths(work, job),
         }
     )
+    return env
+
+
+def pipeline_command(data: Path, work: Path, profiles: Path) -> tuple[list[str], dict[str, str]]:
+    env = project_env("pipeline", data, work, profiles)
     warm_up(PROJECT_DIR, env, work / "pipeline-parse.log")
     return [sys.executable, "-m", "jhu_warehouse", "run"], env
 
@@ -254,6 +265,27 @@ def floor_command(work: Path, profiles: Path) -> tuple[list[str], dict[str, str]
     dbt = str(Path(sys.executable).with_name("dbt"))
     command = [dbt, "build", "--project-dir", str(FLOOR_PROJECT)]
     return [*command, "--profiles-dir", str(profiles)], env
+
+
+def empty_command(data: Path, work: Path, profiles: Path) -> tuple[list[str], dict[str, str]]:
+    env = project_env("dbt_empty", data, work, profiles)
+    # `--empty` still reads each source's header, so the files are landed first (untimed).
+    with (work / "dbt_empty-load.log").open("w") as out:
+        loaded = subprocess.run(
+            [sys.executable, "-m", "jhu_warehouse", "load"],
+            env=env,
+            cwd=PROJECT_DIR,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    if loaded.returncode != 0:
+        raise JhuError(f"dbt_empty: landing the files failed; see {work / 'dbt_empty-load.log'}")
+    warm_up(PROJECT_DIR, env, work / "dbt_empty-parse.log")
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    command = [dbt, "build", "--empty", "--project-dir", str(PROJECT_DIR)]
+    # The target and the nodes of the pipeline's own `dbt build` (dbt_runner.build).
+    command += ["--target", "duckdb", *SKIP_UNIT_TESTS, "--profiles-dir", str(profiles)]
+    return command, env
 
 
 def reference_command(name: str, data: Path, work: Path) -> tuple[list[str], dict[str, str]]:
@@ -270,6 +302,8 @@ def job_command(
         return pipeline_command(data, work, profiles)
     if job == "dbt_floor":
         return floor_command(work, profiles)
+    if job == "dbt_empty":
+        return empty_command(data, work, profiles)
     return reference_command(job, data, work)
 
 
@@ -336,16 +370,18 @@ def ratio(a: float | None, b: float | None) -> str:
 def table(runs: list[dict[str, Any]]) -> str:
     """The results as a Markdown table (pasted into the README as is)."""
     head = (
-        "| k | cells | pipeline s | dbt floor s | pandas s | spark s | pipeline / floor "
-        "| pandas / pipeline | spark / pipeline | pipeline RSS MB | pandas RSS MB | spark RSS MB |"
+        "| k | cells | pipeline s | dbt floor s | dbt empty s | pandas s | spark s "
+        "| pipeline / floor | pandas / pipeline | spark / pipeline "
+        "| pipeline RSS MB | pandas RSS MB | spark RSS MB |"
     )
-    lines = [head, "|" + "---|" * 12]
+    lines = [head, "|" + "---|" * 13]
     for r in runs:
         cells = [
             str(r["scale"]),
             f"{r['cells'] / 1e6:,.1f} M",
             fmt_seconds(r["pipeline_s"]),
             fmt_seconds(r["dbt_floor_s"]),
+            fmt_seconds(r["dbt_empty_s"]),
             fmt_seconds(r["pandas_s"]),
             fmt_seconds(r["spark_s"]),
             ratio(r["pipeline_s"], r["dbt_floor_s"]),
@@ -388,7 +424,7 @@ def parse_jobs(text: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scales", default="1 10", help='scales k, e.g. "1 10 100"')
-    parser.add_argument("--jobs", default=" ".join(JOBS), help="jobs to run (default: all four)")
+    parser.add_argument("--jobs", default=" ".join(JOBS), help="jobs to run (default: all five)")
     parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     parser.add_argument(
         "--data-dir",

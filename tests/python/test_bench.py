@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import FIXTURE_DIR, SIX_FILES
 from jhu_warehouse import bench
+from jhu_warehouse.config import PROJECT_DIR
+from jhu_warehouse.dbt_runner import SKIP_UNIT_TESTS
 from jhu_warehouse.errors import JhuError
 
 GIB = 2**30
@@ -53,6 +56,7 @@ def test_results_have_the_issue_fields_and_say_why_a_figure_is_null(tmp_path: Pa
     results = {
         "pipeline": bench.Measurement(10.0, 900.0, cpu_seconds=12.0),
         "dbt_floor": bench.Measurement(2.5, 150.0, cpu_seconds=2.4),
+        "dbt_empty": bench.Measurement(5.0, 300.0, cpu_seconds=5.1),
         "pandas": bench.Measurement(None, None, "out of memory: RSS above 12 GB"),
     }
     record = bench.run_record(10, 73_298_304, results)
@@ -60,6 +64,7 @@ def test_results_have_the_issue_fields_and_say_why_a_figure_is_null(tmp_path: Pa
         "scale",
         "pipeline_s",
         "dbt_floor_s",
+        "dbt_empty_s",
         "pandas_s",
         "spark_s",
         "pipeline_peak_rss_mb",
@@ -75,7 +80,7 @@ def test_results_have_the_issue_fields_and_say_why_a_figure_is_null(tmp_path: Pa
     bench.write_results(out, [record])
     assert json.loads(out.read_text())["runs"] == [record]
     table = bench.table([record])
-    assert "| 10 | 73.3 M | 10.0 | 2.5 | - | - | 4.0x |" in table
+    assert "| 10 | 73.3 M | 10.0 | 2.5 | 5.0 | - | - | 4.0x |" in table
     assert "k=10 pandas: out of memory" in table
 
 
@@ -105,3 +110,20 @@ def test_scales_and_jobs_are_checked() -> None:
             bench.parse_scales(bad)
     with pytest.raises(JhuError, match="--jobs"):
         bench.parse_jobs("dask")
+
+
+def test_the_empty_build_lands_the_files_first_and_builds_the_pipelines_nodes(
+    tmp_path: Path,
+) -> None:
+    """The job's command is the pipeline's `dbt build` with `--empty`, on files already landed."""
+    command, env = bench.empty_command(FIXTURE_DIR, tmp_path, PROJECT_DIR)
+    assert command[1:3] == ["build", "--empty"]
+    assert " ".join(SKIP_UNIT_TESTS) in " ".join(command)
+    landed = sorted(p.name for p in (Path(env["JHU_LAKE"]) / "raw" / "jhu").glob("*.csv"))
+    assert landed == sorted(SIX_FILES)
+    assert not Path(env["JHU_DUCKDB"]).exists()
+
+
+def test_the_empty_build_stops_when_the_files_cannot_land(tmp_path: Path) -> None:
+    with pytest.raises(JhuError, match="dbt_empty: landing the files failed"):
+        bench.empty_command(tmp_path / "no-such-folder", tmp_path / "work", PROJECT_DIR)
