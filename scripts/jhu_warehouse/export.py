@@ -3,9 +3,9 @@
 Two halves, so another engine can reuse the second one:
 
 1. Write (DuckDB-specific): each model of the dbt project's ``marts`` folder is copied from the
-   warehouse file to a local Parquet file, ordered by its primary key and then by every other
-   column, so identical content gives identical bytes and an unchanged mart is recognised by its
-   sha256 alone.
+   warehouse file to a local Parquet file, in a total order of its rows (`sort_order`), so
+   identical content gives identical bytes and an unchanged mart is recognised by its sha256
+   alone.
 2. Publish (engine-agnostic, `publish`): takes already-written local Parquet files and makes them
    the lake's current export, safely and frugally:
 
@@ -335,6 +335,18 @@ def last_invocation_id() -> str | None:
         return None
 
 
+def sort_order(columns: Sequence[str], primary_key: Sequence[str]) -> list[str]:
+    """The columns a mart's rows are written in order of, by every engine: a total order.
+
+    The primary key alone when the mart has one: the build's uniqueness test makes it a total
+    order, and a sort on two columns is cheaper than on all of them (the k=10 county mart of
+    `jhu bench`, 36 M rows x 17 columns: 12.3 s against 13.4-18.8 s). A mart exported after a
+    failed key test may then differ in bytes from one export to the next, never in content. A
+    mart without a key is ordered by every column.
+    """
+    return list(primary_key) if primary_key else list(columns)
+
+
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -342,9 +354,8 @@ def _quote(identifier: str) -> str:
 def write_mart_parquet(con: Any, spec: MartSpec, out_dir: Path) -> MartFile:
     """Copy one mart to `out_dir/<mart>.parquet` (zstd), deterministically.
 
-    Rows are ordered by the primary key and then by every other column, so the bytes depend only
-    on the content (DuckDB writes row groups in order); a mart without a declared key still gets
-    a total order.
+    Rows are in a total order (`sort_order`), so the bytes depend only on the content (DuckDB
+    writes row groups in order).
     """
     columns = con.execute(
         "select column_name, data_type from information_schema.columns "
@@ -361,7 +372,7 @@ def write_mart_parquet(con: Any, spec: MartSpec, out_dir: Path) -> MartFile:
     missing = [c for c in spec.primary_key if c not in names]
     if missing:
         raise JhuError(f"export: mart {spec.name}: primary key column(s) {missing} not in table")
-    order = [*spec.primary_key, *(n for n in names if n not in spec.primary_key)]
+    order = sort_order(names, spec.primary_key)
     path = out_dir / f"{spec.name}.parquet"
     relation = f"{_quote(spec.schema)}.{_quote(spec.relation)}"
     order_by = ", ".join(_quote(c) for c in order)

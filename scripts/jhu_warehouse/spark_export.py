@@ -3,9 +3,9 @@ engine-agnostic `publish` of export.py, so the lake gets the same layout and man
 run (`marts/<mart>/<sha256[:16]>.parquet` behind `marts/_manifest.json`).
 
 Spark writes a folder of part files per DataFrame; a mart is brought to one partition and sorted
-within it (primary key first, then every other column, nulls last as in DuckDB) so each mart is
-one file whose bytes depend only on its content: an unchanged mart keeps its sha256 and is not
-uploaded again.
+within it (`export.sort_order`: by the primary key, else by every column; nulls last as in
+DuckDB) so each mart is one file whose bytes depend only on its content: an unchanged mart keeps
+its sha256 and is not uploaded again.
 
 The Spark session is the one dbt-spark (`method: session`) opened in this process when `jhu run`
 built the models; a standalone `jhu export` opens one from the `spark` output of profiles.yml, so
@@ -32,6 +32,7 @@ from jhu_warehouse.export import (
     MartSpec,
     planned_marts,
     sha256_file,
+    sort_order,
     write_and_publish,
 )
 from jhu_warehouse.lake import Lake
@@ -80,11 +81,6 @@ def sql_type(spark_type: str, *, where: str) -> str:
 def quote(identifier: str) -> str:
     """A Spark SQL identifier in backticks."""
     return "`" + identifier.replace("`", "``") + "`"
-
-
-def sort_order(columns: list[str], primary_key: tuple[str, ...]) -> list[str]:
-    """Primary key first, then every other column in table order: a total order on the rows."""
-    return [*primary_key, *(c for c in columns if c not in primary_key)]
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from jhu_warehouse.export import (
     export,
     marts_from_dbt_manifest,
     publish,
+    sort_order,
     version_key,
     write_mart_parquet,
 )
@@ -298,6 +299,15 @@ def test_parquet_is_ordered_by_the_key_and_byte_identical_for_identical_content(
         ("ratio", "DOUBLE"),
     )
     assert keys == sorted(keys)
+
+
+def test_rows_are_ordered_by_the_key_alone_else_by_every_column_in_table_order():
+    columns = ["report_date", "value", "country_region", "note"]
+    assert sort_order(columns, ("country_region", "report_date")) == [
+        "country_region",
+        "report_date",
+    ]
+    assert sort_order(columns, ()) == columns
 
 
 def test_a_mart_missing_from_the_warehouse_names_the_table(tmp_path, warehouse):

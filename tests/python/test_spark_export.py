@@ -11,7 +11,7 @@ import pytest
 
 from jhu_warehouse.config import PROJECT_DIR
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.spark_export import profile_spark_conf, quote, sort_order, sql_type
+from jhu_warehouse.spark_export import profile_spark_conf, quote, sql_type
 
 
 @pytest.mark.parametrize(
@@ -34,17 +34,6 @@ def test_spark_types_are_recorded_under_duckdb_names(spark_type, expected):
 def test_a_type_outside_the_contract_vocabulary_names_the_column(spark_type):
     with pytest.raises(JhuError, match=r"^export: mart m column c has Spark type"):
         sql_type(spark_type, where="mart m column c")
-
-
-def test_rows_are_ordered_by_the_key_then_every_other_column_in_table_order():
-    columns = ["report_date", "value", "country_region", "note"]
-    assert sort_order(columns, ("country_region", "report_date")) == [
-        "country_region",
-        "report_date",
-        "value",
-        "note",
-    ]
-    assert sort_order(columns, ()) == columns
 
 
 def test_identifiers_are_quoted_with_backticks_and_escaped():
