@@ -56,6 +56,8 @@ FLOOR_PROJECT = PROJECT_DIR / "bench" / "floor_project"
 #: Where the real files sit beside a clone (as in CI): the generator's template by default.
 DEFAULT_TEMPLATE = PROJECT_DIR.parent / "shared" / "jhu"
 JOBS = ("pipeline", "dbt_floor", "dbt_empty", "pandas", "spark")
+#: The dbt command line of this environment (the floor and the empty build run it directly).
+DBT = str(Path(sys.executable).with_name("dbt"))
 SAMPLE_SECONDS = 0.05
 #: The bench's own default limits per job (the machine has 24 GB shared by everything on it).
 DEFAULT_TIMEOUT_S = 1800.0
@@ -219,9 +221,8 @@ def dbt_paths(work: Path, job: str) -> dict[str, str]:
 def warm_up(project: Path, env: dict[str, str], log: Path) -> None:
     """`dbt parse` before the timed run (untimed): the timed `dbt build` then finds a saved
     manifest to parse from, like a scheduled job does on every run after its first."""
-    dbt = str(Path(sys.executable).with_name("dbt"))
     command = [
-        dbt,
+        DBT,
         "parse",
         "--project-dir",
         str(project),
@@ -262,8 +263,7 @@ def floor_command(work: Path, profiles: Path) -> tuple[list[str], dict[str, str]
     env = base_env(profiles)
     env.update({"JHU_DUCKDB": str(scratch / "floor.duckdb"), **dbt_paths(work, "dbt_floor")})
     warm_up(FLOOR_PROJECT, env, work / "dbt_floor-parse.log")
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    command = [dbt, "build", "--project-dir", str(FLOOR_PROJECT)]
+    command = [DBT, "build", "--project-dir", str(FLOOR_PROJECT)]
     return [*command, "--profiles-dir", str(profiles)], env
 
 
@@ -281,8 +281,7 @@ def empty_command(data: Path, work: Path, profiles: Path) -> tuple[list[str], di
     if loaded.returncode != 0:
         raise JhuError(f"dbt_empty: landing the files failed; see {work / 'dbt_empty-load.log'}")
     warm_up(PROJECT_DIR, env, work / "dbt_empty-parse.log")
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    command = [dbt, "build", "--empty", "--project-dir", str(PROJECT_DIR)]
+    command = [DBT, "build", "--empty", "--project-dir", str(PROJECT_DIR)]
     # The target and the nodes of the pipeline's own `dbt build` (dbt_runner.build).
     command += ["--target", "duckdb", *SKIP_UNIT_TESTS, "--profiles-dir", str(profiles)]
     return command, env
