@@ -218,6 +218,14 @@ def dbt_paths(work: Path, job: str) -> dict[str, str]:
     }
 
 
+def run_untimed(command: list[str], env: dict[str, str], log: Path) -> int:
+    """A job's preparation step (not measured), its output in `log`; its exit code."""
+    with log.open("w") as out:
+        return subprocess.run(
+            command, env=env, cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT
+        ).returncode
+
+
 def warm_up(project: Path, env: dict[str, str], log: Path) -> None:
     """`dbt parse` before the timed run (untimed): the timed `dbt build` then finds a saved
     manifest to parse from, like a scheduled job does on every run after its first."""
@@ -233,8 +241,7 @@ def warm_up(project: Path, env: dict[str, str], log: Path) -> None:
         "--target",
         env.get("JHU_TARGET", "duckdb"),
     ]
-    with log.open("w") as out:
-        subprocess.run(command, env=env, cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT)
+    run_untimed(command, env, log)
 
 
 def project_env(job: str, data: Path, work: Path, profiles: Path) -> dict[str, str]:
@@ -270,16 +277,9 @@ def floor_command(work: Path, profiles: Path) -> tuple[list[str], dict[str, str]
 def empty_command(data: Path, work: Path, profiles: Path) -> tuple[list[str], dict[str, str]]:
     env = project_env("dbt_empty", data, work, profiles)
     # `--empty` still reads each source's header, so the files are landed first (untimed).
-    with (work / "dbt_empty-load.log").open("w") as out:
-        loaded = subprocess.run(
-            [sys.executable, "-m", "jhu_warehouse", "load"],
-            env=env,
-            cwd=PROJECT_DIR,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    if loaded.returncode != 0:
-        raise JhuError(f"dbt_empty: landing the files failed; see {work / 'dbt_empty-load.log'}")
+    log = work / "dbt_empty-load.log"
+    if run_untimed([sys.executable, "-m", "jhu_warehouse", "load"], env, log) != 0:
+        raise JhuError(f"dbt_empty: landing the files failed; see {log}")
     warm_up(PROJECT_DIR, env, work / "dbt_empty-parse.log")
     command = [DBT, "build", "--empty", "--project-dir", str(PROJECT_DIR)]
     # The target and the nodes of the pipeline's own `dbt build` (dbt_runner.build).
