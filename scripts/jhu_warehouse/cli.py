@@ -1,31 +1,21 @@
 """The `jhu` command line: one subcommand per stage, plus `run` for the whole job.
 
-Each subcommand lives in its own module, which provides HELP, add_arguments(parser) and
-main(args, settings) -> exit code. This module only wires them together and turns a JhuError
-into one line on stderr and a non-zero exit.
+The only part of the package that talks to the terminal: stages return what they did
+(dataclasses) and report progress through the `Progress` callable they are given; this module
+prints both, and turns a JhuError into one line on stderr and a non-zero exit. Each subcommand
+imports its stage only when chosen: dbt, DuckDB and boto3 cost most of a second to import.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
-from jhu_warehouse.config import load_settings
+from jhu_warehouse.config import PROJECT_DIR, Settings, load_settings
 from jhu_warehouse.errors import JhuError
-
-#: name -> (module, one-line help). The help is kept here so that `jhu --help` and a subcommand
-#: import only what they use: the dbt, DuckDB and boto3 imports cost most of a second.
-SUBCOMMANDS = {
-    "run": ("jhu_warehouse.pipeline", "load, dbt build and export: the whole job"),
-    "load": ("jhu_warehouse.loader", "validate the six JHU files and land the changed ones"),
-    "build": ("jhu_warehouse.dbt_runner", "dbt build: seeds, models and tests"),
-    "export": ("jhu_warehouse.export", "publish the marts to the lake as Parquet"),
-    "generate": ("jhu_warehouse.generate", "write JHU-shaped files at scale k (benchmarks)"),
-    "bench": ("jhu_warehouse.bench", "benchmark the pipeline against dbt's floor, pandas, PySpark"),
-    "check": ("jhu_warehouse.project_check", "check the dbt project's structure, docs and tests"),
-}
 
 EPILOG = """settings (environment variables):
   JHU_SOURCE       local folder with the JHU files (default: download the archived upstream files)
@@ -33,7 +23,337 @@ EPILOG = """settings (environment variables):
   JHU_S3_ENDPOINT  S3-compatible endpoint URL, e.g. http://127.0.0.1:9000 (default: AWS)
   JHU_DUCKDB       the warehouse file analysts open (default: jhu_covid.duckdb)
   JHU_TARGET       dbt target: duckdb or spark (default: duckdb)
+  JHU_SPARK_DIR    with JHU_TARGET=spark: the metastore and tables (default: spark-warehouse)
 credentials for S3 come only from the standard AWS chain (environment, ~/.aws, instance role)."""
+
+
+def say(line: str) -> None:
+    """The progress of every stage: a line on stdout, at once (a long run is watched live)."""
+    print(line, flush=True)
+
+
+# --- the subcommands ------------------------------------------------------------------------
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--create-bucket",
+        action="store_true",
+        help="with JHU_LAKE=s3://..., create the bucket when it does not exist (never implicit)",
+    )
+    parser.add_argument(
+        "--unit-tests",
+        action="store_true",
+        help="also run dbt's unit tests (they test the SQL on fixed rows; `make test` runs them, "
+        "a production run skips them as dbt recommends)",
+    )
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from jhu_warehouse import pipeline
+
+    if args.create_bucket:
+        _create_bucket(settings)
+    report = pipeline.run(settings, unit_tests=args.unit_tests, progress=say)
+    print("summary")
+    for line in report.summary_lines():
+        print(line)
+    return 0
+
+
+def _create_bucket(settings: Settings) -> None:
+    from jhu_warehouse.lake.s3 import create_bucket_if_missing
+
+    line = create_bucket_if_missing(settings)
+    if line:
+        say(line)
+
+
+def _load(args: argparse.Namespace, settings: Settings) -> int:
+    from jhu_warehouse.ingest.land import load
+    from jhu_warehouse.lake import RAW_MANIFEST, open_lake
+
+    lake = open_lake(settings)
+    report = load(settings, lake, progress=say)
+    print(report.summary())
+    if report.manifest_written:
+        print(f"manifest: {lake.uri(RAW_MANIFEST)}")
+    print(f"lake {lake.stats.summary()}")
+    return 0
+
+
+def _build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--select",
+        "-s",
+        metavar="SELECTOR",
+        help="build only these nodes (dbt selection syntax), e.g. 'marts.fct_global_daily+'",
+    )
+
+
+def _build(args: argparse.Namespace, settings: Settings) -> int:
+    from jhu_warehouse.build.dbt_build import build, describe_build
+
+    say(f"build: {describe_build(settings)}")
+    extra = ["--select", args.select] if args.select else []
+    report = build(settings, extra, progress=say)
+    print(f"build: {report.summary()}")
+    return 0
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    from jhu_warehouse.publish.manifest import KEEP_EXPORTS
+
+    parser.add_argument(
+        "--keep",
+        type=int,
+        default=KEEP_EXPORTS,
+        metavar="N",
+        help="how many exports keep their files in the lake, the current one included "
+        f"(default {KEEP_EXPORTS})",
+    )
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from jhu_warehouse.lake import MARTS_PREFIX, open_lake
+    from jhu_warehouse.publish import exporter_for
+
+    lake = open_lake(settings)
+    say(f"export: marts of {settings.duckdb_path} -> {lake.uri(MARTS_PREFIX)}")
+    report = exporter_for(settings)(settings, lake, keep=args.keep, progress=say)
+    print(f"export: {report.summary()}")
+    print(f"lake: {lake.stats.summary()}")
+    return 0
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target-path",
+        type=Path,
+        default=None,
+        help="folder holding manifest.json and catalog.json "
+        "(default: $DBT_TARGET_PATH, else target/, relative to the project)",
+    )
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from jhu_warehouse.checks import check
+    from jhu_warehouse.dbt_project.artifacts import read_artifact
+
+    manifest = read_artifact("manifest.json", target=args.target_path, made_by="make docs")
+    catalog = read_artifact("catalog.json", target=args.target_path, made_by="make docs")
+    report = check(manifest, catalog)
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+def _generate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scale", type=int, default=1, help="multiply the US locations by K")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", type=Path, required=True, help="folder to write (replaced)")
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=None,
+        help="folder with the real JHU files to take locations from (default: JHU_SOURCE)",
+    )
+
+
+def _generate(args: argparse.Namespace, settings: Settings) -> int:
+    from jhu_warehouse.bench.generate import generate
+
+    template = args.template or (Path(settings.source) if settings.source else None)
+    if template is None:
+        raise JhuError("--template: give the folder of the real JHU files, or set JHU_SOURCE")
+    say(f"generating scale {args.scale} (seed {args.seed}) from {template} into {args.out}")
+    summary = generate(template, args.out, args.scale, args.seed, progress=say)
+    for name, stats in summary.files.items():
+        print(f"  {name}: {stats['rows']:,} rows, {stats['bytes']:,} bytes")
+    print(
+        f"wrote {len(summary.files)} files, {summary.cells:,} date cells, "
+        f"{summary.bytes / 1e6:,.1f} MB in {summary.seconds:.1f} s"
+    )
+    return 0
+
+
+def _bench_arguments(parser: argparse.ArgumentParser) -> None:
+    from jhu_warehouse.bench.runner import DEFAULT_MEMORY_GB, DEFAULT_TIMEOUT_S, JOBS
+
+    parser.add_argument("--scales", default="1 10", help='scales k, e.g. "1 10 100"')
+    parser.add_argument("--jobs", default=" ".join(JOBS), help="jobs to run (default: all five)")
+    parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=PROJECT_DIR / "bench-data",
+        help="generated files (cached) and scratch space (default: bench-data/)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=PROJECT_DIR / "bench-results.json", help="results file"
+    )
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=None,
+        help="folder with the real JHU files the generator takes locations from "
+        "(default: JHU_SOURCE, else ../shared/jhu)",
+    )
+    parser.add_argument(
+        "--profiles-dir",
+        type=Path,
+        default=PROJECT_DIR,
+        help="dbt profiles folder of the pipeline and the floor (default: the repo's), e.g. to "
+        "try DuckDB settings without editing profiles.yml",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help=f"seconds before a job is stopped (default {DEFAULT_TIMEOUT_S:.0f})",
+    )
+    parser.add_argument(
+        "--memory-limit-gb",
+        type=float,
+        default=DEFAULT_MEMORY_GB,
+        help=f"peak RSS of a job's process tree before it is stopped (default {DEFAULT_MEMORY_GB})",
+    )
+
+
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from jhu_warehouse.bench import runner
+
+    template = args.template or (Path(settings.source) if settings.source else None)
+    plan = runner.BenchPlan(
+        scales=runner.parse_scales(args.scales),
+        jobs=runner.parse_jobs(args.jobs),
+        template=runner.check_template(template or runner.DEFAULT_TEMPLATE),
+        data_dir=args.data_dir,
+        out=args.out,
+        seed=args.seed,
+        profiles_dir=args.profiles_dir,
+        timeout_s=args.timeout,
+        memory_limit_bytes=int(args.memory_limit_gb * 2**30),
+    )
+    runs = runner.run(plan, progress=say)
+    print()
+    print(runner.table(runs))
+    print(f"\nwrote {args.out}")
+    failed = runner.incomplete_scales(runs) if "pipeline" in plan.jobs else []
+    if failed:
+        raise JhuError(f"the pipeline did not complete at scale {failed}: see its log above")
+    return 0
+
+
+def _policy_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "lake", nargs="?", help="the lake, s3://bucket/prefix (default: JHU_LAKE)", metavar="LAKE"
+    )
+
+
+def _policy(args: argparse.Namespace, settings: Settings) -> int:
+    from jhu_warehouse.lake.iam import policy_for
+
+    print(policy_for(args.lake or settings.lake), end="")
+    return 0
+
+
+def _reference_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("engine", choices=("pandas", "spark"), help="which reference to run")
+    parser.add_argument("--source", type=Path, required=True, help="folder with the JHU files")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the Parquet files")
+
+
+def _reference(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    started = time.perf_counter()
+    if args.engine == "pandas":
+        from jhu_warehouse.bench.reference import pandas_reference
+
+        rows = pandas_reference.write(args.source, args.out)
+    else:
+        from jhu_warehouse.bench.reference import spark_reference
+
+        rows = spark_reference.run(args.source, args.out)
+    shown = ", ".join(f"{mart} {n:,} rows" for mart, n in rows.items())
+    print(
+        f"{args.engine} reference: {shown} in {time.perf_counter() - started:.1f} s -> {args.out}"
+    )
+    return 0
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    """The subcommand takes no options: the settings say where from and where to."""
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    """One line for `jhu --help`."""
+    description: str
+    """What `jhu COMMAND --help` says first."""
+    run: Callable[[argparse.Namespace, Settings], int]
+    arguments: Callable[[argparse.ArgumentParser], None] = _no_arguments
+
+
+COMMANDS = {
+    "run": Command(
+        "load, dbt build and export: the whole job",
+        "Run the main job: load the JHU files into the lake, dbt build, export the marts",
+        _run,
+        _run_arguments,
+    ),
+    "load": Command(
+        "validate the six JHU files and land the changed ones",
+        "Load the six JHU files (from JHU_SOURCE, or downloaded from the archived upstream) into "
+        "the lake's raw/jhu/: validate all, land the changed ones byte for byte, manifest last",
+        _load,
+    ),
+    "build": Command(
+        "dbt build: seeds, models and tests",
+        "Run `dbt build` (seeds, models, tests) in-process on the warehouse file, with a summary",
+        _build,
+        _build_arguments,
+    ),
+    "export": Command(
+        "publish the marts to the lake as Parquet",
+        "Export every mart as Parquet (zstd) to {JHU_LAKE}/marts/, published behind a manifest",
+        _export,
+        _export_arguments,
+    ),
+    "check": Command(
+        "check the dbt project's structure, docs and tests",
+        "Check the dbt project's structure, docs and tests from target/manifest.json and "
+        "catalog.json (written by `make docs`)",
+        _check,
+        _check_arguments,
+    ),
+    "generate": Command(
+        "write JHU-shaped files at scale k (benchmarks)",
+        "Write JHU-shaped files at scale k (for the benchmark), values synthesised from a seed",
+        _generate,
+        _generate_arguments,
+    ),
+    "bench": Command(
+        "benchmark the pipeline against dbt's floor, pandas, PySpark",
+        "Benchmark the main job against the dbt floor, its empty build, pandas and PySpark",
+        _bench,
+        _bench_arguments,
+    ),
+    "reference": Command(
+        "two marts computed outside dbt, in pandas or PySpark (bench)",
+        "fct_country_daily and fct_us_county_daily from the raw JHU files, written as Parquet "
+        "by the pandas or the PySpark reference implementation",
+        _reference,
+        _reference_arguments,
+    ),
+    "policy": Command(
+        "print the IAM policy an S3 lake needs",
+        "Print the repo's IAM policy (iam/jhu-pipeline-policy.json) filled in for one S3 lake",
+        _policy,
+        _policy_arguments,
+    ),
+}
 
 
 def _chosen(argv: Sequence[str]) -> str | None:
@@ -51,19 +371,17 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chosen = _chosen(argv)
-    for name, (module_name, help_text) in SUBCOMMANDS.items():
+    for name, command in COMMANDS.items():
         sub = subparsers.add_parser(
             name,
-            help=help_text,
-            description=help_text,
+            help=command.help,
+            description=command.description,
             epilog=EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         if name == chosen:
-            module = importlib.import_module(module_name)
-            sub.description = module.HELP
-            module.add_arguments(sub)
-            sub.set_defaults(module=module)
+            command.arguments(sub)
+            sub.set_defaults(handler=command.run)
     return parser
 
 
@@ -72,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(argv).parse_args(argv)
     try:
         settings = load_settings()
-        return int(args.module.main(args, settings) or 0)
+        return int(args.handler(args, settings) or 0)
     except JhuError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,7 +1,7 @@
-"""The four settings of the pipeline, read once from the environment.
+"""The settings of the pipeline (the JHU_* environment variables), read once, and the project root.
 
-The configuration surface is deliberately tiny (see README): everything else is derived, so the
-same code serves a local folder and an S3 bucket.
+The configuration surface is deliberately small (README, Settings): everything else is derived,
+so the same code serves a local folder and an S3 bucket.
 """
 
 from __future__ import annotations
@@ -11,11 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jhu_warehouse.errors import JhuError
-
-#: The upstream repository is archived (2023-03-10), so these URLs serve frozen files.
-UPSTREAM_BASE = (
-    "https://raw.githubusercontent.com/CSSEGISandData/COVID-19/master/csse_covid_19_data"
-)
 
 #: Project root: the folder holding dbt_project.yml.
 PROJECT_DIR = Path(__file__).resolve().parents[2]

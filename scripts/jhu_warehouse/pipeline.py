@@ -1,27 +1,25 @@
-"""`jhu run`: the main job, load -> `dbt build` -> export, then a short summary of each stage.
+"""`jhu run`: the main job, load -> `dbt build` -> export, with a summary of each stage.
 
 Each stage is the same code as its own subcommand (`jhu load`, `jhu build`, `jhu export`); this
-module only runs them in order against one lake and reports. A stage that fails stops the run
-with its one-line error: what earlier stages published stays consistent (each publishes behind
-its manifest), and nothing of the failed stage is current.
+module only runs them in order against one lake and returns what each did. A stage that fails
+stops the run with its one-line error: what earlier stages published stays consistent (each
+publishes behind its manifest), and nothing of the failed stage is current.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 
-from jhu_warehouse import loader
+from jhu_warehouse.build.dbt_build import BuildReport, build, describe_build
 from jhu_warehouse.config import Settings
-from jhu_warehouse.dbt_runner import BuildReport, build, describe_build
-from jhu_warehouse.duckdb_s3 import record_http
-from jhu_warehouse.export import ExportReport, exporter_for
-from jhu_warehouse.lake import MARTS_MANIFEST, Lake, open_lake
-from jhu_warehouse.loader import LoadReport
-
-HELP = "Run the main job: load the JHU files into the lake, dbt build, export the marts"
+from jhu_warehouse.ingest.land import LoadReport, load
+from jhu_warehouse.lake import MARTS_MANIFEST, RAW_PREFIX, Lake, open_lake
+from jhu_warehouse.lake.duckdb_access import record_http
+from jhu_warehouse.progress import Progress, silent
+from jhu_warehouse.publish import exporter_for
+from jhu_warehouse.publish.publisher import ExportReport
 
 
 @dataclass(frozen=True)
@@ -56,13 +54,12 @@ class PipelineReport:
         return [*lines, f"  {'lake':<7}{'':>9}  {self.lake_summary}"]
 
 
-def _stage(title: str) -> float:
-    print(f"== {title}", flush=True)
-    return time.perf_counter()
-
-
 def run(
-    settings: Settings, lake: Lake | None = None, *, unit_tests: bool = False
+    settings: Settings,
+    lake: Lake | None = None,
+    *,
+    unit_tests: bool = False,
+    progress: Progress = silent,
 ) -> PipelineReport:
     """Load, build and export against one lake; returns what each stage did.
 
@@ -73,23 +70,26 @@ def run(
     seconds: dict[str, float] = {}
     started = time.perf_counter()
 
-    t = _stage(f"load: JHU files -> {lake.uri('raw/jhu')}")
-    load_report = loader.load(settings, lake)
-    print(f"load: {load_report.summary()}", flush=True)
+    progress(f"== load: JHU files -> {lake.uri(RAW_PREFIX)}")
+    t = time.perf_counter()
+    load_report = load(settings, lake, progress=progress)
+    progress(f"load: {load_report.summary()}")
     seconds["load"] = time.perf_counter() - t
 
-    t = _stage(f"build: {describe_build(settings)}")
+    progress(f"== build: {describe_build(settings)}")
+    t = time.perf_counter()
     # DuckDB's own S3 requests (dbt reading the raw CSVs) count in the run's lake summary too.
     with record_http(lake.stats) if settings.lake_is_s3 else nullcontext():
-        build_report = build(settings, unit_tests=unit_tests)
-    print(f"build: {build_report.summary()}", flush=True)
+        build_report = build(settings, unit_tests=unit_tests, progress=progress)
+    progress(f"build: {build_report.summary()}")
     seconds["build"] = time.perf_counter() - t
 
-    t = _stage(f"export: marts -> {lake.uri(MARTS_MANIFEST)}")
+    progress(f"== export: marts -> {lake.uri(MARTS_MANIFEST)}")
+    t = time.perf_counter()
     export_report = exporter_for(settings)(
-        settings, lake, dbt_invocation_id=build_report.invocation_id
+        settings, lake, dbt_invocation_id=build_report.invocation_id, progress=progress
     )
-    print(f"export: {export_report.summary()}", flush=True)
+    progress(f"export: {export_report.summary()}")
     seconds["export"] = time.perf_counter() - t
 
     seconds["total"] = time.perf_counter() - started
@@ -100,31 +100,3 @@ def run(
         seconds=seconds,
         lake_summary=lake.stats.summary(),
     )
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--create-bucket",
-        action="store_true",
-        help="with JHU_LAKE=s3://..., create the bucket when it does not exist (never implicit)",
-    )
-    parser.add_argument(
-        "--unit-tests",
-        action="store_true",
-        help="also run dbt's unit tests (they test the SQL on fixed rows; `make test` runs them, "
-        "a production run skips them as dbt recommends)",
-    )
-
-
-def main(args: argparse.Namespace, settings: Settings) -> int:
-    if args.create_bucket:
-        from jhu_warehouse.s3 import create_bucket_if_missing
-
-        line = create_bucket_if_missing(settings)
-        if line:
-            print(line, flush=True)
-    report = run(settings, unit_tests=args.unit_tests)
-    print("summary")
-    for line in report.summary_lines():
-        print(line)
-    return 0

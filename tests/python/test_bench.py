@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from fixtures import FIXTURE_DIR, SIX_FILES
-from jhu_warehouse import bench
+from jhu_warehouse.bench import runner as bench
 from jhu_warehouse.config import PROJECT_DIR
-from jhu_warehouse.dbt_runner import SKIP_UNIT_TESTS
+from jhu_warehouse.dbt_project.invocation import SKIP_UNIT_TESTS
 from jhu_warehouse.errors import JhuError
 
 GIB = 2**30
@@ -127,3 +127,56 @@ def test_the_empty_build_lands_the_files_first_and_builds_the_pipelines_nodes(
 def test_the_empty_build_stops_when_the_files_cannot_land(tmp_path: Path) -> None:
     with pytest.raises(JhuError, match="dbt_empty: landing the files failed"):
         bench.empty_command(tmp_path / "no-such-folder", tmp_path / "work", PROJECT_DIR)
+
+
+def test_a_failed_untimed_parse_fails_the_benchmark(tmp_path: Path) -> None:
+    """A job must never be timed on a broken set-up: the warm-up's exit status is checked."""
+    broken = tmp_path / "project"
+    broken.mkdir()
+    (broken / "dbt_project.yml").write_text("name: [not, a, name]\n")
+    env = bench.base_env() | bench.dbt_paths(tmp_path, "broken")
+    with pytest.raises(JhuError, match=r"untimed dbt parse of .*project failed \(exit [1-9]"):
+        bench.warm_up(broken, env, tmp_path / "parse.log")
+
+
+def copy_six(source: Path, target: Path) -> Path:
+    target.mkdir(parents=True)
+    for name in SIX_FILES:
+        (target / name).write_bytes((source / name).read_bytes())
+    return target
+
+
+def test_generated_data_is_reused_only_while_its_inputs_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template = copy_six(FIXTURE_DIR, tmp_path / "template")
+    made: list[tuple[int, int]] = []
+
+    def counting_generate(template_: Path, out: Path, scale: int, seed: int = 0) -> object:
+        """Writes only the marker, as the real generator records it (its inputs, its cells)."""
+        made.append((scale, seed))
+        out.mkdir(parents=True, exist_ok=True)
+        marker = {**bench.inputs(template_, scale, seed), "cells": 42}
+        (out / "_generated.json").write_text(json.dumps(marker))
+        return type("Summary", (), {"cells": 42, "bytes": 0, "seconds": 0.0})()
+
+    monkeypatch.setattr(bench, "generate", counting_generate)
+    data = tmp_path / "data"
+
+    bench.scale_data(data, template, 1, 0)
+    bench.scale_data(data, template, 1, 0)
+    assert made == [(1, 0)]  # the second call found the same inputs
+
+    # a template file edited by one byte: the cached data no longer matches what it depends on
+    lookup = template / "UID_ISO_FIPS_LookUp_Table.csv"
+    lookup.write_bytes(lookup.read_bytes() + b"\n")
+    bench.scale_data(data, template, 1, 0)
+    assert made == [(1, 0), (1, 0)]
+
+    # a changed generator (its code hash recorded in the marker differs): generated again
+    marker = data / "k1-seed0" / "_generated.json"
+    recorded = json.loads(marker.read_text())
+    recorded["generator_sha256"] = "0" * 64
+    marker.write_text(json.dumps(recorded))
+    bench.scale_data(data, template, 1, 0)
+    assert made == [(1, 0), (1, 0), (1, 0)]

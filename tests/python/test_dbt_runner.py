@@ -13,8 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jhu_warehouse.config import load_settings
-from jhu_warehouse.dbt_runner import (
+from jhu_warehouse.build.dbt_build import (
     MAX_NAMED_FAILURES,
     BuildReport,
     NodeResult,
@@ -22,6 +21,7 @@ from jhu_warehouse.dbt_runner import (
     failure_line,
     patched_environ,
 )
+from jhu_warehouse.config import load_settings
 from jhu_warehouse.errors import JhuError
 
 PROFILE = """\

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jhu_warehouse.reference import common, pandas_reference
+from jhu_warehouse.bench.reference import common, pandas_reference
 
 pytestmark = pytest.mark.e2e
 
@@ -97,7 +97,9 @@ def spark_marts(pipeline_run, tmp_path_factory: pytest.TempPathFactory) -> dict[
     command = [
         sys.executable,
         "-m",
-        "jhu_warehouse.reference.spark_reference",
+        "jhu_warehouse",
+        "reference",
+        "spark",
         "--source",
         str(pipeline_run.source),
         "--out",

@@ -14,19 +14,13 @@ import duckdb
 import pytest
 
 from jhu_warehouse.config import load_settings
+from jhu_warehouse.dbt_project.marts import MartSpec
+from jhu_warehouse.dbt_project.marts import marts_from_manifest as marts_from_dbt_manifest
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.export import (
-    KEEP_EXPORTS,
-    MartFile,
-    MartSpec,
-    export,
-    marts_from_dbt_manifest,
-    publish,
-    sort_order,
-    version_key,
-    write_mart_parquet,
-)
 from jhu_warehouse.lake import MARTS_MANIFEST, LocalLake
+from jhu_warehouse.publish.duckdb_writer import export, write_mart_parquet
+from jhu_warehouse.publish.manifest import KEEP_EXPORTS, MartFile, version_key
+from jhu_warehouse.publish.publisher import publish, sort_order
 
 
 class Interrupted(BaseException):

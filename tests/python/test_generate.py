@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jhu_warehouse import generate as gen
+from jhu_warehouse.bench import generate as gen
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.validation import profile_file
+from jhu_warehouse.ingest.validation import profile_file
 
 TEMPLATE = Path(
     os.environ.get("JHU_SOURCE") or Path(__file__).resolve().parents[3] / "shared" / "jhu"

@@ -6,9 +6,7 @@ header parsed with strptime) or from SOURCES.md, never from the code under test.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -30,11 +28,12 @@ from fixtures import (
     snapshot,
     upstream_layout,
 )
-from jhu_warehouse import loader
+from jhu_warehouse import cli
 from jhu_warehouse.config import Settings
 from jhu_warehouse.errors import JhuError
+from jhu_warehouse.ingest import land as loader
+from jhu_warehouse.ingest.land import LoadReport, load
 from jhu_warehouse.lake import LocalLake
-from jhu_warehouse.loader import LoadReport, load
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST = "raw/jhu/_manifest.json"
@@ -62,18 +61,18 @@ def settings_for(source: Path | None, lake: Path) -> Settings:
 def run_load(
     source: Path | None, lake_dir: Path, clock: datetime = FIRST_CLOCK, **kwargs: object
 ) -> tuple[LoadReport, LocalLake, str]:
-    """One load into a fresh LocalLake over ``lake_dir``; returns the report, the lake, stdout."""
+    """One load into a fresh LocalLake over ``lake_dir``; returns the report, the lake, and the
+    progress lines it reported (as the command line prints them)."""
     lake = LocalLake(lake_dir)
-    out = io.StringIO()
+    lines: list[str] = []
     report = load(
         settings_for(source, lake_dir),
         lake,
-        out=out,
-        progress=io.StringIO(),
+        progress=lines.append,
         now=lambda: clock,
         **kwargs,  # type: ignore[arg-type]
     )
-    return report, lake, out.getvalue()
+    return report, lake, "".join(f"{line}\n" for line in lines)
 
 
 def manifest_of(lake_dir: Path) -> dict[str, dict[str, object]]:
@@ -235,9 +234,14 @@ def test_an_unreachable_network_fails_at_once_and_lands_nothing(tmp_path: Path) 
 def test_main_prints_the_files_a_summary_and_the_lake_requests(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = settings_for(FIXTURE_DIR, tmp_path / "lake")
-    assert loader.main(argparse.Namespace(), settings) == 0
-    assert loader.main(argparse.Namespace(), settings) == 0
+    environ = {"JHU_SOURCE": str(FIXTURE_DIR), "JHU_LAKE": str(tmp_path / "lake")}
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("JHU_S3_ENDPOINT", "JHU_DUCKDB", "JHU_TARGET"):
+            patch.delenv(name, raising=False)
+        for name, value in environ.items():
+            patch.setenv(name, value)
+        assert cli.main(["load"]) == 0
+        assert cli.main(["load"]) == 0
     out = capsys.readouterr().out.splitlines()
     valid_line = f"  valid      {GLOBAL}: 3 rows, 9 columns, 2020-12-30 to 2021-01-03 ("
     assert sum(line.startswith(valid_line) for line in out) == 2  # once per run

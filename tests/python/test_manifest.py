@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.manifest import (
+from jhu_warehouse.ingest.manifest import (
     LoadEntry,
     LoadManifest,
     dump_load_manifest,
     parse_load_manifest,
-    sha256_file,
-    utc_now_iso,
 )
+from jhu_warehouse.lake.documents import sha256_file, utc_now_iso
 
 WHERE = "lake/raw/jhu/_manifest.json"
 ENTRY = LoadEntry(

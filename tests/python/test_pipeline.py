@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from jhu_warehouse import pipeline
+from jhu_warehouse.build.dbt_build import BuildReport, NodeResult
 from jhu_warehouse.config import load_settings
-from jhu_warehouse.dbt_runner import BuildReport, NodeResult
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.export import ExportReport, MartFile, PublishReport
+from jhu_warehouse.ingest.land import FileReport, LoadReport
 from jhu_warehouse.lake import LocalLake
-from jhu_warehouse.loader import FileReport, LoadReport
+from jhu_warehouse.publish.manifest import MartFile
+from jhu_warehouse.publish.publisher import ExportReport, PublishReport
 
 
 def load_report(landed: int, unchanged: int) -> LoadReport:
@@ -50,20 +51,20 @@ def stages(monkeypatch, tmp_path):
     """Stand-in stages recording the order they ran in and what they were given."""
     calls: list[tuple[str, object]] = []
 
-    def load(settings, lake):
+    def load(settings, lake, *, progress):
         calls.append(("load", lake))
         lake.put_bytes("raw/jhu/x.csv", b"1")
         return load_report(landed=1, unchanged=5)
 
-    def build(settings, *, unit_tests):
+    def build(settings, *, unit_tests, progress):
         calls.append(("build", unit_tests))
         return build_report()
 
-    def export(settings, lake, *, dbt_invocation_id):
+    def export(settings, lake, *, dbt_invocation_id, progress):
         calls.append(("export", dbt_invocation_id))
         return export_report()
 
-    monkeypatch.setattr(pipeline.loader, "load", load)
+    monkeypatch.setattr(pipeline, "load", load)
     monkeypatch.setattr(pipeline, "build", build)
     monkeypatch.setattr(pipeline, "exporter_for", lambda settings: export)
     settings = load_settings({"JHU_LAKE": str(tmp_path / "lake")})
@@ -108,7 +109,7 @@ def test_the_summary_says_what_each_stage_did(stages):
 def test_a_failing_stage_stops_the_run(stages, monkeypatch):
     calls, settings = stages
 
-    def broken_build(settings, *, unit_tests):
+    def broken_build(settings, *, unit_tests, progress):
         calls.append(("build", unit_tests))
         raise JhuError("dbt build: 1 node(s) failed: test t (fail: 3 rows)")
 

@@ -8,7 +8,6 @@ project, fails here.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import re
@@ -23,10 +22,13 @@ import yaml
 
 import docs_site
 from docs_site import DocsSite
-from jhu_warehouse import project_check
+from jhu_warehouse import cli
+from jhu_warehouse.checks import check
+from jhu_warehouse.checks.project import Project, Violation
+from jhu_warehouse.checks.tests_and_contracts import facts_with_location
 from jhu_warehouse.config import PROJECT_DIR
+from jhu_warehouse.dbt_project.artifacts import read_artifact
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.project_check import Project, Violation, check
 
 P = "demo"
 Manifest = dict[str, Any]
@@ -492,7 +494,7 @@ def test_a_view_keyed_on_a_downstream_table_counts_as_keyed() -> None:
 def test_a_fact_without_location_key_needs_no_relationship() -> None:
     manifest, catalog = good_project()
     project = Project.from_artifacts(manifest, catalog)
-    assert set(project_check.facts_with_location(project)) == {f"model.{P}.fct_cases_daily"}
+    assert set(facts_with_location(project)) == {f"model.{P}.fct_cases_daily"}
 
 
 def test_violations_print_as_one_line_naming_rule_node_and_file() -> None:
@@ -505,7 +507,7 @@ def test_main_exits_non_zero_and_prints_the_violation(tmp_path: Path, capsys) ->
     _no_contract(manifest, catalog)
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))
-    assert project_check.main(argparse.Namespace(target_path=str(tmp_path))) == 1
+    assert cli.main(["check", "--target-path", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "FAILED: 1 violation(s)" in out
     assert "contract_not_enforced: model dim_location (models/marts/dim_location.sql)" in out
@@ -513,10 +515,17 @@ def test_main_exits_non_zero_and_prints_the_violation(tmp_path: Path, capsys) ->
 
 def test_a_missing_artefact_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(JhuError, match=r"manifest\.json: not found; run `make docs`"):
-        project_check.main(argparse.Namespace(target_path=str(tmp_path)))
+        read_artifact("manifest.json", target=tmp_path, made_by="make docs")
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(JhuError, match=r"manifest\.json: not a readable dbt artefact"):
-        project_check.main(argparse.Namespace(target_path=str(tmp_path)))
+        read_artifact("manifest.json", target=tmp_path, made_by="make docs")
+
+
+def test_the_command_line_says_a_missing_artefact_in_one_line(tmp_path: Path, capsys) -> None:
+    assert cli.main(["check", "--target-path", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"error: {tmp_path / 'manifest.json'}: not found; run `make docs`")
 
 
 def _macro(name: str, sql: str) -> dict[str, Any]:

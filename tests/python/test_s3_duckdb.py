@@ -10,7 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from jhu_warehouse.config import load_settings
-from jhu_warehouse.duckdb_s3 import (
+from jhu_warehouse.errors import JhuError
+from jhu_warehouse.lake import LakeStats
+from jhu_warehouse.lake.duckdb_access import (
     S3Access,
     connect,
     endpoint_host,
@@ -19,8 +21,6 @@ from jhu_warehouse.duckdb_s3 import (
     record_http,
     secret_sql,
 )
-from jhu_warehouse.errors import JhuError
-from jhu_warehouse.lake import LakeStats
 from s3_server import SETUP_SECRET, S3Server, running_s3_server
 
 pytestmark = pytest.mark.s3

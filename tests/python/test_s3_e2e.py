@@ -27,8 +27,8 @@ import pytest
 
 from fixtures import CONTRACT_MARTS, SIX_FILES, run_env
 from jhu_warehouse.config import PROJECT_DIR
-from jhu_warehouse.duckdb_s3 import httpfs_extension_path
 from jhu_warehouse.lake import MARTS_MANIFEST, RAW_MANIFEST, RAW_PREFIX
+from jhu_warehouse.lake.duckdb_access import httpfs_extension_path
 from s3_server import REGION, SETUP_KEY_ID, SETUP_SECRET, S3Server, running_s3_server
 
 pytestmark = [pytest.mark.s3, pytest.mark.e2e]

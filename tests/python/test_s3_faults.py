@@ -19,9 +19,10 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ConnectionClosedError
 
 from jhu_warehouse.config import load_settings
-from jhu_warehouse.duckdb_s3 import s3_access
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.s3 import MAX_ATTEMPTS, S3Lake, create_bucket_if_missing
+from jhu_warehouse.lake.duckdb_access import s3_access
+from jhu_warehouse.lake.s3 import S3Lake, create_bucket_if_missing
+from jhu_warehouse.lake.s3_errors import MAX_ATTEMPTS
 from s3_server import REGION, SETUP_KEY_ID, SETUP_SECRET, S3Server, closed_port, running_s3_server
 
 pytestmark = pytest.mark.s3

@@ -28,7 +28,9 @@ from fixtures import run_env
 from jhu_warehouse.config import PROJECT_DIR, load_settings
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.lake import MARTS_MANIFEST, RAW_MANIFEST
-from jhu_warehouse.s3 import IAM_ACTIONS, POLICY_FILE, S3Lake, render_policy
+from jhu_warehouse.lake.iam import render_policy
+from jhu_warehouse.lake.s3 import S3Lake
+from jhu_warehouse.lake.s3_errors import IAM_ACTIONS, POLICY_FILE
 from s3_server import REGION, S3Server, running_s3_server
 
 pytestmark = [pytest.mark.s3, pytest.mark.e2e]

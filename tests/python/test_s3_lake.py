@@ -15,7 +15,7 @@ from boto3.s3.transfer import TransferConfig
 from jhu_warehouse.config import load_settings
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.lake import open_lake
-from jhu_warehouse.s3 import (
+from jhu_warehouse.lake.s3 import (
     MULTIPART_THRESHOLD,
     S3Lake,
     S3Location,

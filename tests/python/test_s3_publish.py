@@ -20,9 +20,11 @@ from botocore.exceptions import ConnectionClosedError
 
 from jhu_warehouse.config import load_settings
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.export import KEEP_EXPORTS, MartFile, publish
 from jhu_warehouse.lake import MARTS_MANIFEST
-from jhu_warehouse.s3 import MAX_ATTEMPTS, S3Lake
+from jhu_warehouse.lake.s3 import S3Lake
+from jhu_warehouse.lake.s3_errors import MAX_ATTEMPTS
+from jhu_warehouse.publish.manifest import KEEP_EXPORTS, MartFile
+from jhu_warehouse.publish.publisher import publish
 from s3_server import REGION, SETUP_KEY_ID, SETUP_SECRET, S3Server, running_s3_server
 
 pytestmark = pytest.mark.s3

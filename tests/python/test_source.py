@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import io
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,17 +27,21 @@ from fixtures import (
     upstream_layout,
 )
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.source import (
-    JHU_FILES,
-    Downloader,
-    download_files,
-    fetch_files,
-    local_files,
-    upstream_url,
-)
+from jhu_warehouse.sources.fetch import Downloader, download_files, fetch_files, local_files
+from jhu_warehouse.sources.jhu_files import JHU_FILES, upstream_url
 
 GLOBAL = "time_series_covid19_confirmed_global.csv"
 OFFLINE_HINT = "set JHU_SOURCE to a local folder holding the six JHU files to run offline"
+
+
+class Lines(list[str]):
+    """Progress lines as the command line would print them, one after another."""
+
+    def __call__(self, line: str) -> None:
+        self.append(line)
+
+    def getvalue(self) -> str:
+        return "".join(f"{line}\n" for line in self)
 
 
 def sha(path: Path) -> str:
@@ -102,7 +105,7 @@ def test_download_of_the_six_files_is_byte_identical(tmp_path: Path) -> None:
     upstream = upstream_layout(FIXTURE_DIR, tmp_path / "upstream")
     dest = tmp_path / "dest"
     dest.mkdir()
-    progress = io.StringIO()
+    progress = Lines()
     with serve(upstream) as base:
         fetched = download_files(dest, base_url=base, progress=progress)
     assert [f.name for f in fetched] == list(SIX_FILES)
@@ -118,14 +121,14 @@ def test_download_of_the_six_files_is_byte_identical(tmp_path: Path) -> None:
 def test_fetch_files_downloads_when_no_folder_is_set(tmp_path: Path) -> None:
     upstream = upstream_layout(FIXTURE_DIR, tmp_path / "upstream")
     with serve(upstream) as base:
-        fetched = fetch_files(None, tmp_path, base_url=base, progress=io.StringIO())
+        fetched = fetch_files(None, tmp_path, base_url=base, progress=[].append)
     assert [f.path for f in fetched] == [tmp_path / name for name in SIX_FILES]
 
 
 def test_a_refused_connection_fails_at_once_naming_jhu_source(tmp_path: Path) -> None:
     base = closed_port_url()
     sleeps: list[float] = []
-    downloader = Downloader(timeout=2, sleep=sleeps.append, progress=io.StringIO())
+    downloader = Downloader(timeout=2, sleep=sleeps.append, progress=[].append)
     with pytest.raises(JhuError) as caught:
         downloader.download(upstream_url(GLOBAL, base), tmp_path / GLOBAL)
     assert str(caught.value) == (
@@ -138,7 +141,7 @@ def test_a_refused_connection_fails_at_once_naming_jhu_source(tmp_path: Path) ->
 
 def test_a_server_that_never_answers_times_out_as_unreachable(tmp_path: Path) -> None:
     with silent_server() as base, pytest.raises(JhuError) as caught:
-        download_files(tmp_path, base_url=base, timeout=0.3, progress=io.StringIO())
+        download_files(tmp_path, base_url=base, timeout=0.3, progress=[].append)
     assert str(caught.value) == (
         f"network unreachable: cannot download {GLOBAL} from {upstream_url(GLOBAL, base)} "
         f"(no answer within the timeout); {OFFLINE_HINT}"
@@ -149,7 +152,7 @@ def test_a_server_that_never_answers_times_out_as_unreachable(tmp_path: Path) ->
 def test_once_the_network_worked_a_refused_connection_is_retried(tmp_path: Path) -> None:
     base = closed_port_url()
     sleeps: list[float] = []
-    downloader = Downloader(attempts=3, backoff=0.5, sleep=sleeps.append, progress=io.StringIO())
+    downloader = Downloader(attempts=3, backoff=0.5, sleep=sleeps.append, progress=[].append)
     downloader.reached = True
     with pytest.raises(JhuError) as caught:
         downloader.download(upstream_url(GLOBAL, base), tmp_path / GLOBAL)
@@ -164,7 +167,7 @@ def test_a_missing_upstream_file_is_not_retried(tmp_path: Path) -> None:
     upstream = upstream_layout(FIXTURE_DIR, tmp_path / "upstream")
     (upstream / LOOKUP).unlink()
     sleeps: list[float] = []
-    downloader = Downloader(sleep=sleeps.append, progress=io.StringIO())
+    downloader = Downloader(sleep=sleeps.append, progress=[].append)
     with serve(upstream) as base, pytest.raises(JhuError) as caught:
         downloader.download(upstream_url(LOOKUP, base), tmp_path / LOOKUP)
     assert str(caught.value) == (
@@ -210,7 +213,7 @@ def scripted_server(
 def test_server_errors_are_retried_with_backoff_then_succeed(tmp_path: Path) -> None:
     body = (FIXTURE_DIR / GLOBAL).read_bytes()
     sleeps: list[float] = []
-    progress = io.StringIO()
+    progress = Lines()
     downloader = Downloader(backoff=0.25, sleep=sleeps.append, progress=progress)
     script = [(503, b"busy", None), (502, b"bad gateway", None), (200, body, None)]
     with scripted_server(script) as (base, requested):
@@ -224,7 +227,7 @@ def test_server_errors_are_retried_with_backoff_then_succeed(tmp_path: Path) -> 
 
 def test_a_transfer_cut_short_is_retried_and_then_reported(tmp_path: Path) -> None:
     sleeps: list[float] = []
-    progress = io.StringIO()
+    progress = Lines()
     downloader = Downloader(attempts=2, backoff=0, sleep=sleeps.append, progress=progress)
     script = [(200, b"Province/State,", 1000)]  # promises 1,000 bytes, sends 15
     with scripted_server(script) as (base, requested), pytest.raises(JhuError) as caught:

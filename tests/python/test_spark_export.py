@@ -11,7 +11,7 @@ import pytest
 
 from jhu_warehouse.config import PROJECT_DIR
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.spark_export import profile_spark_conf, quote, sql_type
+from jhu_warehouse.publish.spark_writer import profile_spark_conf, quote, sql_type
 
 
 @pytest.mark.parametrize(

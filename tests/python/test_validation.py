@@ -13,14 +13,14 @@ import pytest
 
 from fixtures import FIXTURE_DIR, SIX_FILES
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.validation import (
+from jhu_warehouse.ingest.validation import (
     FileProfile,
     check_header,
     kind_of,
-    parse_date_header,
     profile_csv,
     profile_file,
 )
+from jhu_warehouse.sources.jhu_files import parse_date_header
 
 GLOBAL = "time_series_covid19_confirmed_global.csv"
 US_CONFIRMED = "time_series_covid19_confirmed_US.csv"

@@ -1,6 +1,7 @@
 """dbt-duckdb plugin: every connection dbt opens can read and write the lake, local or S3.
 
-profiles.yml lists it under the duckdb output (`plugins: [{module: jhu_warehouse.duckdb_plugin}]`).
+profiles.yml lists it under the duckdb output
+(`plugins: [{module: jhu_warehouse.build.duckdb_plugin}]`).
 On each new DuckDB connection it loads httpfs from the duckdb-extension-httpfs package (by path:
 nothing is downloaded at run time) and, when JHU_LAKE is s3://, creates a TEMPORARY secret with
 the region and credentials of boto3's standard chain and the JHU_S3_ENDPOINT, if any. Settings
@@ -15,7 +16,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
 from jhu_warehouse.config import load_settings
-from jhu_warehouse.duckdb_s3 import configure_connection
+from jhu_warehouse.lake.duckdb_access import configure_connection
 
 
 class Plugin(BasePlugin):

@@ -1,10 +1,10 @@
-"""`jhu load`: fetch the six JHU files, validate them all, land the changed ones, manifest last.
+"""Landing: fetch the six JHU files, validate them all, land the changed ones, manifest last.
 
 The order is what makes a load safe to interrupt and cheap to repeat:
 
 1. fetch every file to local disk (a local folder is read in place; a download goes to a
    temporary folder, never to the lake);
-2. validate every file (validation.py); one bad file stops the load before anything lands;
+2. validate every file (`ingest.validation`); one bad file stops the load before anything lands;
 3. compare each file's sha256 with the lake's manifest and land only the files that changed
    (or that are missing from the lake);
 4. write the manifest last, and only if something landed.
@@ -16,10 +16,8 @@ raw folder, and writes nothing.
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -27,26 +25,22 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Literal
 
-from jhu_warehouse.config import UPSTREAM_BASE, Settings
+from jhu_warehouse.config import Settings
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.lake import RAW_MANIFEST, RAW_PREFIX, Lake, open_lake
-from jhu_warehouse.manifest import (
+from jhu_warehouse.ingest.manifest import (
     LoadEntry,
     LoadManifest,
     dump_load_manifest,
     parse_load_manifest,
-    sha256_file,
-    utc_now_iso,
 )
-from jhu_warehouse.source import DEFAULT_TIMEOUT, FetchedFile, fetch_files
-from jhu_warehouse.validation import FileProfile, profile_file
-
-HELP = (
-    "Load the six JHU files (from JHU_SOURCE, or downloaded from the archived upstream) into "
-    "the lake's raw/jhu/: validate all, land the changed ones byte for byte, manifest last"
-)
+from jhu_warehouse.ingest.validation import FileProfile, profile_file
+from jhu_warehouse.lake import RAW_MANIFEST, RAW_PREFIX, Lake
+from jhu_warehouse.lake.documents import sha256_file, utc_now_iso
+from jhu_warehouse.progress import Progress, silent
+from jhu_warehouse.sources.fetch import DEFAULT_TIMEOUT, FetchedFile, fetch_files
+from jhu_warehouse.sources.jhu_files import UPSTREAM_BASE
 
 Status = Literal["landed", "unchanged"]
 
@@ -146,9 +140,8 @@ def _entry(fetched: FetchedFile, profile: FileProfile, sha256: str, loaded_at: s
 
 
 #: From this many bytes in all, the files are validated in worker processes, one per core: the
-#: csv module holds the GIL, and at k=10 of `jhu bench` the two US files took 1.7 s and 1.3 s
-#: one after the other (at k=100, 30 s). Below it, starting the workers would cost more than
-#: it saves (the real files take 0.1 s in all).
+#: csv module holds the GIL, so big files validated one after the other leave a core idle. Below
+#: it, starting the workers costs more than it saves (docs/performance.md, the load).
 PARALLEL_VALIDATION_BYTES = 64 * 1024 * 1024
 
 
@@ -177,7 +170,7 @@ def _profile_all(fetched: list[FetchedFile]) -> list[tuple[FileProfile | JhuErro
 
 
 def _validate_all(
-    fetched: list[FetchedFile], say: Callable[[str], None]
+    fetched: list[FetchedFile], progress: Progress
 ) -> dict[str, tuple[FileProfile, float]]:
     """Profile every file; if any is bad, one JhuError for the first, naming the others."""
     profiles: dict[str, tuple[FileProfile, float]] = {}
@@ -193,7 +186,7 @@ def _validate_all(
             if profile.first_date and profile.last_date
             else ""
         )
-        say(
+        progress(
             f"  valid      {item.name}: {profile.rows:,} rows, {profile.columns:,} columns"
             f"{dates} ({seconds:.2f} s)"
         )
@@ -211,31 +204,25 @@ def load(
     *,
     base_url: str = UPSTREAM_BASE,
     timeout: float = DEFAULT_TIMEOUT,
-    out: TextIO | None = None,
-    progress: TextIO | None = None,
+    progress: Progress = silent,
     now: Callable[[], datetime] | None = None,
 ) -> LoadReport:
     """Load the six JHU files into ``lake``; see the module docstring for the order of steps.
 
     ``base_url`` is where the files are downloaded from when ``settings.source`` is unset (tests
-    point it at a server on loopback). Per-file lines go to ``out`` (stdout by default),
-    download progress to ``progress`` (stderr by default). Raises JhuError, with nothing landed,
-    when a file is missing, unreadable or invalid.
+    point it at a server on loopback). A line per file, and the download's progress, go to
+    ``progress``. Raises JhuError, with nothing landed, when a file is missing, unreadable or
+    invalid.
     """
     started = time.perf_counter()
-    stream = sys.stdout if out is None else out
-
-    def say(line: str) -> None:
-        print(line, file=stream, flush=True)
-
     current = read_manifest(lake)
     where = settings.source or base_url
-    say(f"loading the JHU files from {where}")
+    progress(f"loading the JHU files from {where}")
     with tempfile.TemporaryDirectory(prefix="jhu-load-") as scratch:
         fetched = fetch_files(
             settings.source, Path(scratch), base_url=base_url, timeout=timeout, progress=progress
         )
-        profiles = _validate_all(fetched, say)
+        profiles = _validate_all(fetched, progress)
 
         loaded_at = utc_now_iso(now() if now else None)
         seconds: dict[str, float] = {}
@@ -255,12 +242,12 @@ def load(
                 put_started = time.perf_counter()
                 lake.put_file(raw_key(item.name), item.path)
                 seconds[item.name] += time.perf_counter() - put_started
-                say(
+                progress(
                     f"  landed     {item.name}: {entry.bytes:,} bytes, {entry.rows:,} rows "
                     f"({seconds[item.name]:.2f} s)"
                 )
             else:
-                say(f"  unchanged  {item.name}: same sha256 as in the manifest, not landed")
+                progress(f"  unchanged  {item.name}: same sha256 as in the manifest, not landed")
 
     if landing:
         lake.put_bytes(RAW_MANIFEST, dump_load_manifest(next_manifest(current, new, landing)))
@@ -282,17 +269,3 @@ def load(
 
 def _files(count: int) -> str:
     return "file" if count == 1 else "files"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`jhu load` takes no options: JHU_SOURCE and JHU_LAKE say where from and where to."""
-
-
-def main(args: argparse.Namespace, settings: Settings) -> int:
-    lake = open_lake(settings)
-    report = load(settings, lake)
-    print(report.summary())
-    if report.manifest_written:
-        print(f"manifest: {lake.uri(RAW_MANIFEST)}")
-    print(f"lake {lake.stats.summary()}")
-    return 0

@@ -1,4 +1,4 @@
-"""`jhu build`: `dbt build` (seeds, models, snapshots, tests) in-process, with a short summary.
+"""The build: `dbt build` (seeds, models, snapshots, tests) in-process, with a short summary.
 
 dbt runs through its programmatic API (`dbtRunner`), in this process, from the project folder.
 The settings are handed to dbt through the environment that `profiles.yml` reads with
@@ -8,7 +8,6 @@ The settings are handed to dbt through the environment that `profiles.yml` reads
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from collections import Counter
@@ -19,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from jhu_warehouse.config import PROJECT_DIR, Settings
+from jhu_warehouse.dbt_project.invocation import SKIP_UNIT_TESTS, dbt_args
 from jhu_warehouse.errors import JhuError
-
-HELP = "Run `dbt build` (seeds, models, tests) in-process on the warehouse file, with a summary"
+from jhu_warehouse.progress import Progress, silent
 
 #: Statuses dbt gives a node that did not do its job.
 FAILED = frozenset({"error", "fail", "runtime error"})
@@ -29,16 +28,6 @@ FAILED = frozenset({"error", "fail", "runtime error"})
 MAX_NAMED_FAILURES = 5
 #: dbt's messages are cut to this many characters in the one-line error.
 MAX_MESSAGE = 400
-
-
-def target_dir() -> Path:
-    """Where dbt writes its artefacts: DBT_TARGET_PATH (relative to the project), else target/."""
-    return PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
-
-
-def profiles_dir() -> Path:
-    """profiles.yml lives in the repo (no secrets in it); DBT_PROFILES_DIR may point elsewhere."""
-    return Path(os.environ.get("DBT_PROFILES_DIR") or PROJECT_DIR)
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
@@ -162,10 +151,11 @@ def failure_line(failures: Sequence[NodeResult]) -> str:
     return f"dbt build: {len(failures)} node(s) failed: {named}{more} (details: dbt.log)"
 
 
-class _Progress:
-    """A dbt event callback printing one line per finished seed or model, and every failure."""
+class _NodeProgress:
+    """A dbt event callback: one progress line per finished seed or model, and every failure."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
         self.finished = 0
         self.total = 0
 
@@ -179,10 +169,9 @@ class _Progress:
         self.finished += 1
         status = result.status or info.node_status
         if info.resource_type in ("seed", "model", "snapshot") or status in FAILED:
-            print(
+            self.progress(
                 f"  [{self.finished}/{self.total or '?'}] {info.resource_type} "
-                f"{info.node_name}: {status} ({result.execution_time:.1f} s)",
-                flush=True,
+                f"{info.node_name}: {status} ({result.execution_time:.1f} s)"
             )
 
 
@@ -206,24 +195,12 @@ def release_warehouse() -> None:
             manager._ENV = None
 
 
-def dbt_args(command: str, extra: Sequence[str] = (), project_dir: Path = PROJECT_DIR) -> list[str]:
-    return [
-        command,
-        "--project-dir",
-        str(project_dir),
-        "--profiles-dir",
-        str(profiles_dir()),
-        "--quiet",
-        *extra,
-    ]
-
-
 def invoke(
     command: str,
     settings: Settings,
     extra: Sequence[str] = (),
     *,
-    progress: bool = True,
+    progress: Progress = silent,
     project_dir: Path = PROJECT_DIR,
 ) -> tuple[Any, str]:
     """Run one dbt command in-process; returns dbt's result and the invocation id.
@@ -234,7 +211,7 @@ def invoke(
     from dbt_common.invocation import get_invocation_id
 
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
-    callbacks = [_Progress()] if progress else []
+    callbacks = [_NodeProgress(progress)]
     with patched_environ(settings_environment(settings)):
         try:
             outcome = dbtRunner(callbacks=callbacks).invoke(dbt_args(command, extra, project_dir))
@@ -246,23 +223,20 @@ def invoke(
     return outcome.result, get_invocation_id()
 
 
-#: dbt's flag that leaves the unit tests out of a build. dbt recommends it for production runs:
-#: a unit test checks the SQL against fixed rows, so it says nothing new about a new load, and
-#: the 13 here cost 3 s of the 11 s the build takes on the real files.
-SKIP_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
-
-
 def build(
     settings: Settings,
     extra: Sequence[str] = (),
     *,
     project_dir: Path = PROJECT_DIR,
     unit_tests: bool = True,
+    progress: Progress = silent,
 ) -> BuildReport:
     """`dbt build` on the settings' target; failing nodes are a JhuError naming them."""
     started = time.perf_counter()
     args = ["--target", settings.target, *extra, *(() if unit_tests else SKIP_UNIT_TESTS)]
-    result, invocation_id = invoke("build", settings, args, project_dir=project_dir)
+    result, invocation_id = invoke(
+        "build", settings, args, progress=progress, project_dir=project_dir
+    )
     report = BuildReport(
         invocation_id=invocation_id,
         seconds=time.perf_counter() - started,
@@ -280,20 +254,3 @@ def describe_build(settings: Settings) -> str:
     if settings.target == "duckdb":
         return f"dbt build (duckdb) -> {settings.duckdb_path}"
     return f"dbt build ({settings.target}: the warehouse of the '{settings.target}' output)"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--select",
-        "-s",
-        metavar="SELECTOR",
-        help="build only these nodes (dbt selection syntax), e.g. 'marts.fct_global_daily+'",
-    )
-
-
-def main(args: argparse.Namespace, settings: Settings) -> int:
-    print(f"build: {describe_build(settings)}", flush=True)
-    extra = ["--select", args.select] if args.select else []
-    report = build(settings, extra)
-    print(f"build: {report.summary()}")
-    return 0

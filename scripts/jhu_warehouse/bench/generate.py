@@ -1,4 +1,4 @@
-"""`jhu generate`: JHU-shaped time-series files at scale k, for benchmarks.
+"""The generator (`jhu generate`): JHU-shaped time-series files at scale k, for benchmarks.
 
 The real final US files are not in the repository (and must never be), so the benchmark needs data
 of their shape and larger. The generator takes the *locations* (id columns) from a template folder
@@ -22,13 +22,17 @@ deterministic from the seed.
 
 Speed: values are generated with numpy in blocks of rows (memory stays flat at any scale) and the
 numbers are rendered to CSV text by Arrow's C++ writer; the id columns are rendered once per row
-in Python. k=100 (about 330,000 US rows x 1,143 dates, two files) is written in a few minutes.
+in Python.
+
+A finished folder carries a marker (`_generated.json`) recording what its data depends on: the
+scale, the seed, the generator's own code and the template files (sha256 each), so the benchmark
+reuses a folder only when all of them are the same.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
+import hashlib
 import io
 import json
 import os
@@ -43,32 +47,38 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from jhu_warehouse.config import Settings
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.validation import GLOBAL_ID_COLUMNS, US_ID_COLUMNS
+from jhu_warehouse.lake.documents import sha256_file
+from jhu_warehouse.progress import Progress, silent
+from jhu_warehouse.sources import jhu_files
+from jhu_warehouse.sources.jhu_files import (
+    CONFIRMED_GLOBAL,
+    CONFIRMED_US,
+    DEATHS_GLOBAL,
+    DEATHS_US,
+    FIRST_DATE,
+    GLOBAL_ID_COLUMNS,
+    JHU_FILES,
+    LAST_DATE,
+    RECOVERED_GLOBAL,
+    RECOVERED_LAST,
+    US_ID_COLUMNS,
+    US_RECOVERED_LAST,
+    date_header,
+)
+from jhu_warehouse.sources.jhu_files import LOOKUP_FILE as LOOKUP
 
-HELP = "Write JHU-shaped files at scale k (for the benchmark), values synthesised from a seed"
-
-FIRST_DATE = date(2020, 1, 22)
-N_DATES = 1143  # 1/22/20 .. 3/9/23, the final upstream shape
-#: Recovered stopped being reported after this date worldwide, and after the second for the US row.
-RECOVERED_LAST = date(2021, 8, 4)
-US_RECOVERED_LAST = date(2020, 12, 13)
+#: The final upstream shape: one column per day, 1/22/20 .. 3/9/23.
+N_DATES = (LAST_DATE - FIRST_DATE).days + 1
 #: UIDs of the copies: original + copy number * UID_STRIDE (real UIDs are below 10**8).
 UID_STRIDE = 10**9
 #: Rows generated per block: large enough for numpy to be efficient, small enough for flat memory.
 BLOCK_ROWS = 2048
 
-# The id columns are the loader's: generated files must pass its validation.
+# The id columns are the sources' (the loader validates against them too).
 GLOBAL_IDS = list(GLOBAL_ID_COLUMNS)
 US_IDS = list(US_ID_COLUMNS)
-LOOKUP = "UID_ISO_FIPS_LookUp_Table.csv"
-CONFIRMED_GLOBAL = "time_series_covid19_confirmed_global.csv"
-DEATHS_GLOBAL = "time_series_covid19_deaths_global.csv"
-RECOVERED_GLOBAL = "time_series_covid19_recovered_global.csv"
-CONFIRMED_US = "time_series_covid19_confirmed_US.csv"
-DEATHS_US = "time_series_covid19_deaths_US.csv"
-FILES = (CONFIRMED_GLOBAL, DEATHS_GLOBAL, RECOVERED_GLOBAL, CONFIRMED_US, DEATHS_US, LOOKUP)
+FILES = JHU_FILES
 MARKER = "_generated.json"
 
 #: The waves of the pandemic: (centre as days after 1/22/20, width in days, share of all cases).
@@ -122,8 +132,7 @@ class GenerateSummary:
 
 def date_headers(n_dates: int = N_DATES) -> list[str]:
     """JHU's date headers: M/D/YY, month and day unpadded."""
-    days = (FIRST_DATE + timedelta(days=i) for i in range(n_dates))
-    return [f"{d.month}/{d.day}/{d.year % 100:02d}" for d in days]
+    return [date_header(FIRST_DATE + timedelta(days=i)) for i in range(n_dates)]
 
 
 def date_index(day: date) -> int:
@@ -322,7 +331,7 @@ def blocks(n: int) -> Iterator[tuple[int, slice]]:
 
 
 def write_us(
-    out: Path, locations: list[Location], seed: int, progress: bool
+    out: Path, locations: list[Location], seed: int, progress: Progress = silent
 ) -> dict[str, dict[str, int]]:
     """Both US files in one pass (deaths derive from confirmed, row by row)."""
     headers = date_headers()
@@ -342,8 +351,8 @@ def write_us(
             conf.write(render_rows(ids, cum_conf, empty_mask(cum_conf.shape, rng)))
             with_pop = [f"{p},{loc.population_text}" for p, loc in zip(ids, part, strict=True)]
             deaths.write(render_rows(with_pop, cum_deaths, empty_mask(cum_deaths.shape, rng)))
-            if progress and number % 20 == 19:
-                print(f"  US rows {rows.stop:,}/{n:,}", flush=True)
+            if number % 20 == 19:
+                progress(f"  US rows {rows.stop:,}/{n:,}")
     return {
         CONFIRMED_US: file_stats(conf_path, n),
         DEATHS_US: file_stats(death_path, n),
@@ -413,8 +422,25 @@ def read_lookup(template: Path) -> list[dict[str, str]]:
     return [dict(zip(header, row, strict=False)) for row in rows]
 
 
+def inputs(template: Path, scale: int, seed: int) -> dict[str, object]:
+    """What generated data depends on: scale, seed, this code and the template files (sha256).
+
+    The code is hashed rather than versioned by hand: a changed generator can never be mistaken
+    for the one that wrote a cached folder.
+    """
+    code = hashlib.sha256()
+    for module in (Path(__file__), Path(jhu_files.__file__)):
+        code.update(module.read_bytes())
+    return {
+        "scale": scale,
+        "seed": seed,
+        "generator_sha256": code.hexdigest(),
+        "template_sha256": {name: sha256_file(template / name) for name in FILES},
+    }
+
+
 def generate(
-    template: Path, out: Path, scale: int, seed: int = 0, progress: bool = False
+    template: Path, out: Path, scale: int, seed: int = 0, progress: Progress = silent
 ) -> GenerateSummary:
     """Write the six files into `out` (created; replaced only as a whole, never half-written)."""
     if scale < 1:
@@ -435,8 +461,7 @@ def generate(
         summary.files[LOOKUP] = write_lookup(tmp, template, locations[len(base_us) :])
         summary.seconds = time.perf_counter() - start
         marker = {
-            "scale": scale,
-            "seed": seed,
+            **inputs(template, scale, seed),
             "files": summary.files,
             "cells": summary.cells,
             "seconds": round(summary.seconds, 1),
@@ -457,33 +482,3 @@ def read_marker(out: Path) -> dict | None:
         return json.loads((out / MARKER).read_text())
     except (OSError, ValueError):
         return None
-
-
-# --- command line --------------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scale", type=int, default=1, help="multiply the US locations by K")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", type=Path, required=True, help="folder to write (replaced)")
-    parser.add_argument(
-        "--template",
-        type=Path,
-        default=None,
-        help="folder with the real JHU files to take locations from (default: JHU_SOURCE)",
-    )
-
-
-def main(args: argparse.Namespace, settings: Settings) -> int:
-    template = args.template or (Path(settings.source) if settings.source else None)
-    if template is None:
-        raise JhuError("--template: give the folder of the real JHU files, or set JHU_SOURCE")
-    print(f"generating scale {args.scale} (seed {args.seed}) from {template} into {args.out}")
-    summary = generate(template, args.out, args.scale, args.seed, progress=True)
-    for name, stats in summary.files.items():
-        print(f"  {name}: {stats['rows']:,} rows, {stats['bytes']:,} bytes")
-    print(
-        f"wrote {len(summary.files)} files, {summary.cells:,} date cells, "
-        f"{summary.bytes / 1e6:,.1f} MB in {summary.seconds:.1f} s"
-    )
-    return 0

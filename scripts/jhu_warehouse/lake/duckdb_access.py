@@ -31,8 +31,9 @@ from botocore.exceptions import BotoCoreError
 
 from jhu_warehouse.config import Settings
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.lake import LakeStats
-from jhu_warehouse.s3 import CREDENTIAL_CHAIN, parse_s3_uri, resolve_region
+from jhu_warehouse.lake.base import LakeStats
+from jhu_warehouse.lake.s3 import parse_s3_uri, resolve_region
+from jhu_warehouse.lake.s3_errors import CREDENTIAL_CHAIN
 
 SECRET_NAME = "jhu_lake"  # noqa: S105 (the name DuckDB files the secret under)
 HTTP_LOG_ENTRIES = "duckdb_log_entries.csv"

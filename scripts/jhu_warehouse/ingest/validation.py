@@ -17,10 +17,9 @@ real files: 3.6 million cells), and only integer text is cast to BIGINT the same
 engine the project runs on: DuckDB rounds ``'12.5'`` to 13 without a word, Spark's cast depends
 on its ANSI mode. Refusing floats keeps the counts exact and the engines in agreement.
 
-Speed: one streaming pass with the csv module, O(rows) in Python. A row whose date cells join to
-ASCII digits (nearly every row) is accepted by one C-level ``isdigit``; only the other rows are
-checked cell by cell. Measured: 0.08 s for the real 4 MB US files, 13.5 s and 19 MB of memory
-for a 1 GB US-shaped file (the csv module itself takes 8 s of that).
+Speed: one streaming pass with the csv module, O(rows) in Python, constant memory. A row whose
+date cells join to ASCII digits (nearly every row) is accepted by one C-level ``isdigit``; only
+the other rows are checked cell by cell (docs/performance.md has the measurements).
 """
 
 from __future__ import annotations
@@ -33,46 +32,8 @@ from datetime import date
 from pathlib import Path
 
 from jhu_warehouse.errors import JhuError
+from jhu_warehouse.sources.jhu_files import FILE_KINDS, ID_COLUMNS, KIND_LOOKUP, parse_date_header
 
-KIND_GLOBAL = "global"
-KIND_CONFIRMED_US = "confirmed_US"
-KIND_DEATHS_US = "deaths_US"
-KIND_LOOKUP = "lookup"
-
-GLOBAL_ID_COLUMNS = ("Province/State", "Country/Region", "Lat", "Long")
-US_ID_COLUMNS = (
-    "UID",
-    "iso2",
-    "iso3",
-    "code3",
-    "FIPS",
-    "Admin2",
-    "Province_State",
-    "Country_Region",
-    "Lat",
-    "Long_",
-    "Combined_Key",
-)
-
-#: The columns each kind of file starts with, in JHU's order.
-ID_COLUMNS: dict[str, tuple[str, ...]] = {
-    KIND_GLOBAL: GLOBAL_ID_COLUMNS,
-    KIND_CONFIRMED_US: US_ID_COLUMNS,
-    KIND_DEATHS_US: (*US_ID_COLUMNS, "Population"),
-    KIND_LOOKUP: (*US_ID_COLUMNS, "Population"),
-}
-
-#: Which kind each JHU file is; the file name is the upstream one.
-FILE_KINDS: dict[str, str] = {
-    "time_series_covid19_confirmed_global.csv": KIND_GLOBAL,
-    "time_series_covid19_deaths_global.csv": KIND_GLOBAL,
-    "time_series_covid19_recovered_global.csv": KIND_GLOBAL,
-    "time_series_covid19_confirmed_US.csv": KIND_CONFIRMED_US,
-    "time_series_covid19_deaths_US.csv": KIND_DEATHS_US,
-    "UID_ISO_FIPS_LookUp_Table.csv": KIND_LOOKUP,
-}
-
-_DATE_HEADER = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{2})")
 _COUNT = re.compile(r"-?[0-9]+")
 
 
@@ -96,22 +57,6 @@ def kind_of(name: str) -> str:
         return FILE_KINDS[name]
     except KeyError:
         raise JhuError(f"{name}: not one of the six JHU files this loader knows") from None
-
-
-def parse_date_header(text: str) -> date | None:
-    """The date a header like ``1/22/20`` stands for, or None when it is not one.
-
-    JHU writes M/D/YY without padding; a padded ``01/22/20`` is accepted too, as every engine's
-    date parsing does. The year is 20YY. The day must exist (``2/30/20`` is not a date).
-    """
-    match = _DATE_HEADER.fullmatch(text)
-    if match is None:
-        return None
-    month, day, year = (int(part) for part in match.groups())
-    try:
-        return date(2000 + year, month, day)
-    except ValueError:
-        return None
 
 
 def check_header(name: str, kind: str, header: Sequence[str]) -> list[date]:

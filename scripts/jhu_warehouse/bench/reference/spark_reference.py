@@ -14,14 +14,12 @@ small joins). Results are written as Parquet (a folder per mart, as Spark writes
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F  # noqa: N812 (the PySpark convention)
 
-from jhu_warehouse.reference import common as c
+from jhu_warehouse.bench.reference import common as c
 
 
 def spark_session(app: str = "jhu-reference") -> SparkSession:
@@ -221,17 +219,13 @@ def write(marts: dict[str, DataFrame], out: Path) -> dict[str, int]:
     return rows
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    def run(source: Path, out: Path) -> dict[str, int]:
-        spark = spark_session()
-        spark.sparkContext.setLogLevel("ERROR")
-        try:
-            return write(compute(spark, source), out)
-        finally:
-            spark.stop()
-
-    return c.run_cli("spark", run, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def run(source: Path, out: Path) -> dict[str, int]:
+    """Both marts from `source` into `out` on a session of its own, stopped afterwards."""
+    c.require_files(source)
+    out.mkdir(parents=True, exist_ok=True)
+    spark = spark_session()
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        return write(compute(spark, source), out)
+    finally:
+        spark.stop()

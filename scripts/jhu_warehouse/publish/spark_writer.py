@@ -1,9 +1,9 @@
-"""`jhu export` on the Spark target: each mart from Spark to one local zstd Parquet file, then the
-engine-agnostic `publish` of export.py, so the lake gets the same layout and manifest as a DuckDB
+"""The Spark writer of `jhu export`: each mart from Spark to one local zstd Parquet file, then the
+engine-agnostic `publisher`, so the lake gets the same layout and manifest as a DuckDB
 run (`marts/<mart>/<sha256[:16]>.parquet` behind `marts/_manifest.json`).
 
 Spark writes a folder of part files per DataFrame; a mart is brought to one partition and sorted
-within it (`export.sort_order`: by the primary key, else by every column; nulls last as in
+within it (`publisher.sort_order`: by the primary key, else by every column; nulls last as in
 DuckDB) so each mart is one file whose bytes depend only on its content: an unchanged mart keeps
 its sha256 and is not uploaded again.
 
@@ -24,18 +24,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jhu_warehouse.config import Settings
+from jhu_warehouse.dbt_project.invocation import profiles_dir
+from jhu_warehouse.dbt_project.marts import MartSpec
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.export import (
-    KEEP_EXPORTS,
+from jhu_warehouse.lake import Lake
+from jhu_warehouse.lake.documents import sha256_file
+from jhu_warehouse.progress import Progress, silent
+from jhu_warehouse.publish.manifest import KEEP_EXPORTS, MartFile
+from jhu_warehouse.publish.publisher import (
     ExportReport,
-    MartFile,
-    MartSpec,
     planned_marts,
-    sha256_file,
     sort_order,
     write_and_publish,
 )
-from jhu_warehouse.lake import Lake
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -97,8 +98,6 @@ def profile_spark_conf(target: str = SPARK_OUTPUT) -> dict[str, str]:
     from dbt.config.profile import Profile, read_profile
     from dbt.config.renderer import ProfileRenderer
     from dbt_common.context import set_invocation_context
-
-    from jhu_warehouse.dbt_runner import profiles_dir
 
     folder = profiles_dir()
     raw = read_profile(str(folder))
@@ -253,10 +252,11 @@ def export(
     keep: int = KEEP_EXPORTS,
     exported_at: str | None = None,
     spark: SparkSession | None = None,
+    progress: Progress = silent,
 ) -> ExportReport:
     """Write every mart from Spark to Parquet and publish the set to the lake.
 
-    Same signature and report as `jhu_warehouse.export.export` (the settings are not needed
+    Same signature and report as `duckdb_writer.export` (the settings are not needed
     here: the Spark session knows its catalog); `dbt_manifest` and `dbt_invocation_id` default
     to the artefacts of the last `jhu build`.
     """
@@ -272,4 +272,5 @@ def export(
         exported_at=exported_at,
         keep=keep,
         started=started,
+        progress=progress,
     )

@@ -25,64 +25,28 @@ from typing import Any
 import boto3
 from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    PartialCredentialsError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
 from jhu_warehouse.config import Settings
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.lake import LakeStats
-from jhu_warehouse.manifest import sha256_file
+from jhu_warehouse.lake.base import LakeStats
+from jhu_warehouse.lake.documents import sha256_file
+from jhu_warehouse.lake.s3_errors import (
+    ACCESS_DENIED_ERRORS,
+    MAX_ATTEMPTS,
+    MISSING_KEY_ERRORS,
+    describe_error,
+    error_code,
+    location_text,
+)
 
 MIB = 1024 * 1024
 #: Files from this size up are uploaded in parts (S3's smallest part is 5 MiB).
 MULTIPART_THRESHOLD = 8 * MIB
 MULTIPART_CHUNKSIZE = 8 * MIB
-#: Total attempts per request, the first included (botocore "standard" retry mode: exponential
-#: backoff with jitter, so three attempts wait at most a few seconds in all).
-MAX_ATTEMPTS = 3
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 60.0
 DEFAULT_REGION = "us-east-1"
-POLICY_FILE = "iam/jhu-pipeline-policy.json"
-CREDENTIAL_CHAIN = (
-    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE with ~/.aws, or an instance role"
-)
-
-#: The IAM action S3 checks for each API operation the lake calls (named in access-denied errors).
-IAM_ACTIONS = {
-    "GetObject": "s3:GetObject",
-    "HeadObject": "s3:GetObject",
-    "PutObject": "s3:PutObject",
-    "CreateMultipartUpload": "s3:PutObject",
-    "UploadPart": "s3:PutObject",
-    "CompleteMultipartUpload": "s3:PutObject",
-    "AbortMultipartUpload": "s3:AbortMultipartUpload",
-    "ListObjectsV2": "s3:ListBucket",
-    "DeleteObject": "s3:DeleteObject",
-    "HeadBucket": "s3:ListBucket",
-    "CreateBucket": "s3:CreateBucket",
-}
-CREDENTIAL_ERRORS = frozenset(
-    {
-        "InvalidAccessKeyId",
-        "SignatureDoesNotMatch",
-        "InvalidToken",
-        "ExpiredToken",
-        "TokenRefreshRequired",
-    }
-)
-ACCESS_DENIED_ERRORS = frozenset({"AccessDenied", "AllAccessDisabled", "403", "Forbidden"})
-#: Only S3's own answer counts as "no such key": a bare 404 may come from something that is not S3.
-MISSING_KEY_ERRORS = frozenset({"NoSuchKey"})
-
 
 @dataclass(frozen=True)
 class S3Location:
@@ -163,69 +127,6 @@ def payload_bytes(method: str, headers: Any) -> int:
         return 0
 
 
-def _location_text(bucket: str, key: str | None) -> str:
-    return f"s3://{bucket}/{key}" if key else f"s3://{bucket}"
-
-
-def describe_error(
-    exc: BaseException,
-    *,
-    operation: str,
-    bucket: str,
-    key: str | None,
-    endpoint: str,
-) -> JhuError:
-    """Turn a boto3/botocore failure into one line that says what to fix; never a credential.
-
-    Server messages are left out on purpose for credential errors (they can echo the key id).
-    """
-    where = _location_text(bucket, key)
-    operation = getattr(exc, "operation_name", None) or operation
-    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return JhuError(
-            f"no usable AWS credentials for {where} (JHU_LAKE): provide them through the "
-            f"standard chain ({CREDENTIAL_CHAIN})"
-        )
-    if isinstance(
-        exc,
-        EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError,
-    ):
-        return JhuError(
-            f"cannot reach the S3 endpoint {endpoint} (JHU_S3_ENDPOINT) for {operation} on "
-            f"{where}: {type(exc).__name__} after {MAX_ATTEMPTS} attempts with backoff"
-        )
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", "Unknown"))
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        action = IAM_ACTIONS.get(operation, f"s3:{operation}")
-        if code == "NoSuchBucket":
-            return JhuError(
-                f"S3 bucket {bucket!r} does not exist (JHU_LAKE): create it, "
-                "or run `jhu run --create-bucket`"
-            )
-        if code in CREDENTIAL_ERRORS:
-            return JhuError(
-                f"S3 rejected the AWS credentials ({code}) for {operation} on {where}: check the "
-                f"standard chain ({CREDENTIAL_CHAIN})"
-            )
-        if code in ACCESS_DENIED_ERRORS or status == 403:
-            return JhuError(
-                f"S3 denied {action} on {where} ({code}): the credentials' IAM policy must allow "
-                f"it (see {POLICY_FILE})"
-            )
-        message = str(error.get("Message", "")).strip()
-        detail = f": {message}" if message else ""
-        return JhuError(f"S3 {operation} on {where} failed with {code} (HTTP {status}){detail}")
-    if isinstance(exc, BotoCoreError):
-        return JhuError(f"S3 {operation} on {where} failed: {type(exc).__name__}: {exc}")
-    return JhuError(f"S3 {operation} on {where} failed: {type(exc).__name__}")
-
-
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 class S3Lake:
     """A lake under s3://bucket/prefix; keys are relative to the prefix, as in LocalLake."""
 
@@ -238,7 +139,7 @@ class S3Lake:
         transfer_config: TransferConfig | None = None,
     ) -> None:
         self.location = location
-        self.root = _location_text(location.bucket, location.prefix or None)
+        self.root = location_text(location.bucket, location.prefix or None)
         self.region = region
         self.stats = LakeStats()
         self._client = client
@@ -418,39 +319,3 @@ def create_bucket_if_missing(settings: Settings) -> str | None:
     created = lake.ensure_bucket()
     state = "created" if created else "exists"
     return f"bucket s3://{lake.location.bucket}: {state} ({lake.stats.summary()})"
-
-
-def render_policy(template: str, lake: str) -> str:
-    """The repo's IAM policy for one lake: JHU_BUCKET and JHU_PREFIX filled in.
-
-    A lake at the bucket root (s3://bucket) gets the whole bucket: give it a prefix to keep the
-    policy narrow.
-    """
-    location = parse_s3_uri(lake)
-    text = template.replace("JHU_BUCKET", location.bucket)
-    if location.prefix:
-        return text.replace("JHU_PREFIX", location.prefix)
-    return text.replace("JHU_PREFIX/", "")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m jhu_warehouse.s3 s3://bucket/prefix`: print the IAM policy for that lake."""
-    import sys
-
-    from jhu_warehouse.config import PROJECT_DIR
-
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m jhu_warehouse.s3 s3://bucket/prefix", file=sys.stderr)
-        return 2
-    try:
-        template = (PROJECT_DIR / POLICY_FILE).read_text()
-        print(render_policy(template, args[0]), end="")
-    except JhuError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -23,7 +23,6 @@ per group: the vectorised form of groupby().diff() and groupby().rolling().
 from __future__ import annotations
 
 import csv
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -33,7 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from jhu_warehouse.reference import common as c
+from jhu_warehouse.bench.reference import common as c
 
 
 def read_jhu(path: Path, text_columns: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
@@ -272,6 +271,8 @@ def arrow_table(frame: pd.DataFrame) -> pa.Table:
 
 def write(source: Path, out: Path) -> dict[str, int]:
     """Both marts written as Parquet into `out`; the county mart batch by batch."""
+    c.require_files(source)
+    out.mkdir(parents=True, exist_ok=True)
     lookup = read_lookup(source)
     country = country_daily(source, lookup)
     pq.write_table(arrow_table(country), out / "fct_country_daily.parquet")
@@ -288,14 +289,3 @@ def write(source: Path, out: Path) -> dict[str, int]:
         if writer is not None:
             writer.close()
     return rows
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    def run(source: Path, out: Path) -> dict[str, int]:
-        return write(source, out)
-
-    return c.run_cli("pandas", run, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""`jhu bench`: the main job side by side with the dbt floor, a pandas and a PySpark reference.
+"""The benchmark (`jhu bench`): the main job beside the dbt floor, a pandas and a PySpark reference.
 
 For each scale k (generated files, cached under bench-data/), one after another in this one
 process tree, on the same machine:
@@ -11,13 +11,15 @@ process tree, on the same machine:
              every model and data test of the pipeline's build, each on zero rows. What dbt costs
              for this project's nodes alone, so the gap between the floor and the pipeline splits
              into dbt's work per node and the work on the data;
-- pandas     scripts/jhu_warehouse/reference/pandas_reference.py: fct_country_daily and
+- pandas     bench/reference/pandas_reference.py (`jhu reference pandas`): fct_country_daily and
              fct_us_county_daily from the same raw files, written as Parquet;
 - spark      the same with PySpark on a local session (the tool the original job used).
 
 dbt's own start-up is measured as a scheduled job pays it: the target folder (partial parsing) is
 kept from run to run and an untimed `dbt parse` precedes the timed run of the pipeline and of the
-floor alike; the lake and the warehouse file start empty, so every byte is loaded and built.
+floor alike (a failed untimed step fails the benchmark: a job must never be timed on a broken
+set-up); the lake and the warehouse file start empty, so every byte is loaded and built. The
+generated files are reused only while what they depend on is unchanged (`generate.inputs`).
 
 Each job is a child process; a sampler thread adds up the resident memory (RSS) of the child and
 all its descendants (the JVM of Spark, dbt's threads are in-process) every 50 ms and keeps the
@@ -27,7 +29,6 @@ with the reason in `<job>_error`. Nothing here is a test: `make test` never depe
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -45,12 +46,12 @@ from typing import Any
 
 import psutil
 
-from jhu_warehouse.config import PROJECT_DIR, Settings
-from jhu_warehouse.dbt_runner import SKIP_UNIT_TESTS
+from jhu_warehouse.bench.generate import generate, inputs, read_marker
+from jhu_warehouse.config import PROJECT_DIR
+from jhu_warehouse.dbt_project.invocation import SKIP_UNIT_TESTS
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.generate import generate, read_marker
-
-HELP = "Benchmark the main job against the dbt floor, its empty build, pandas and PySpark"
+from jhu_warehouse.progress import Progress, silent
+from jhu_warehouse.sources.jhu_files import LOOKUP_FILE
 
 FLOOR_PROJECT = PROJECT_DIR / "bench" / "floor_project"
 #: Where the real files sit beside a clone (as in CI): the generator's template by default.
@@ -241,7 +242,9 @@ def warm_up(project: Path, env: dict[str, str], log: Path) -> None:
         "--target",
         env.get("JHU_TARGET", "duckdb"),
     ]
-    run_untimed(command, env, log)
+    code = run_untimed(command, env, log)
+    if code != 0:
+        raise JhuError(f"untimed dbt parse of {project} failed (exit {code}): {last_line(log)}")
 
 
 def project_env(job: str, data: Path, work: Path, profiles: Path) -> dict[str, str]:
@@ -279,7 +282,7 @@ def empty_command(data: Path, work: Path, profiles: Path) -> tuple[list[str], di
     # `--empty` still reads each source's header, so the files are landed first (untimed).
     log = work / "dbt_empty-load.log"
     if run_untimed([sys.executable, "-m", "jhu_warehouse", "load"], env, log) != 0:
-        raise JhuError(f"dbt_empty: landing the files failed; see {log}")
+        raise JhuError(f"dbt_empty: landing the files failed: {last_line(log)} (log: {log})")
     warm_up(PROJECT_DIR, env, work / "dbt_empty-parse.log")
     command = [DBT, "build", "--empty", "--project-dir", str(PROJECT_DIR)]
     # The target and the nodes of the pipeline's own `dbt build` (dbt_runner.build).
@@ -289,8 +292,9 @@ def empty_command(data: Path, work: Path, profiles: Path) -> tuple[list[str], di
 
 def reference_command(name: str, data: Path, work: Path) -> tuple[list[str], dict[str, str]]:
     scratch = fresh(work / name)
-    module = f"jhu_warehouse.reference.{name}_reference"
-    command = [sys.executable, "-m", module, "--source", str(data), "--out", str(scratch / "out")]
+    out = str(scratch / "out")
+    command = [sys.executable, "-m", "jhu_warehouse", "reference", name, "--source", str(data)]
+    command += ["--out", out]
     return command, base_env()
 
 
@@ -309,19 +313,24 @@ def job_command(
 # --- data, results -------------------------------------------------------------------------------
 
 
-def scale_data(data_dir: Path, template: Path, scale: int, seed: int) -> tuple[Path, int]:
-    """The generated files of a scale (reused when already there), and their date cells."""
+def scale_data(
+    data_dir: Path, template: Path, scale: int, seed: int, progress: Progress = silent
+) -> tuple[Path, int]:
+    """The generated files of a scale, and their date cells.
+
+    Reused only when the folder's marker records the same inputs (scale, seed, the generator's
+    code, the template files' sha256); otherwise generated afresh.
+    """
     out = data_dir / f"k{scale}-seed{seed}"
     marker = read_marker(out)
-    if marker and marker.get("scale") == scale and marker.get("seed") == seed:
-        print(f"  data: {out} (cached, {marker['cells']:,} cells)", flush=True)
+    wanted = inputs(template, scale, seed)
+    if marker and all(marker.get(key) == value for key, value in wanted.items()):
+        progress(f"  data: {out} (cached, {marker['cells']:,} cells)")
         return out, int(marker["cells"])
-    print(f"  data: generating scale {scale} into {out} ...", flush=True)
+    progress(f"  data: generating scale {scale} into {out} ...")
     summary = generate(template, out, scale, seed)
-    print(
-        f"  data: {summary.cells:,} cells, {summary.bytes / 1e6:,.0f} MB "
-        f"in {summary.seconds:.1f} s",
-        flush=True,
+    progress(
+        f"  data: {summary.cells:,} cells, {summary.bytes / 1e6:,.0f} MB in {summary.seconds:.1f} s"
     )
     return out, summary.cells
 
@@ -400,7 +409,7 @@ def table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines + notes)
 
 
-# --- command line --------------------------------------------------------------------------------
+# --- the benchmark ---------------------------------------------------------------------------
 
 
 def parse_scales(text: str) -> list[int]:
@@ -421,87 +430,71 @@ def parse_jobs(text: str) -> list[str]:
     return [job for job in JOBS if job in jobs]
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scales", default="1 10", help='scales k, e.g. "1 10 100"')
-    parser.add_argument("--jobs", default=" ".join(JOBS), help="jobs to run (default: all five)")
-    parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=PROJECT_DIR / "bench-data",
-        help="generated files (cached) and scratch space (default: bench-data/)",
-    )
-    parser.add_argument(
-        "--out", type=Path, default=PROJECT_DIR / "bench-results.json", help="results file"
-    )
-    parser.add_argument(
-        "--template",
-        type=Path,
-        default=None,
-        help="folder with the real JHU files the generator takes locations from "
-        "(default: JHU_SOURCE, else ../shared/jhu)",
-    )
-    parser.add_argument(
-        "--profiles-dir",
-        type=Path,
-        default=PROJECT_DIR,
-        help="dbt profiles folder of the pipeline and the floor (default: the repo's), e.g. to "
-        "try DuckDB settings without editing profiles.yml",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT_S,
-        help=f"seconds before a job is stopped (default {DEFAULT_TIMEOUT_S:.0f})",
-    )
-    parser.add_argument(
-        "--memory-limit-gb",
-        type=float,
-        default=DEFAULT_MEMORY_GB,
-        help=f"peak RSS of a job's process tree before it is stopped (default {DEFAULT_MEMORY_GB})",
-    )
-
-
-def main(args: argparse.Namespace, settings: Settings) -> int:
-    scales = parse_scales(args.scales)
-    jobs = parse_jobs(args.jobs)
-    template = args.template or (Path(settings.source) if settings.source else DEFAULT_TEMPLATE)
-    if not (template / "UID_ISO_FIPS_LookUp_Table.csv").is_file():
+def check_template(template: Path) -> Path:
+    """The generator's template must hold the real JHU files."""
+    if not (template / LOOKUP_FILE).is_file():
         raise JhuError(
             f"--template {template}: no JHU files there; give the folder of the real JHU files "
             "(--template or JHU_SOURCE)"
         )
-    limit = int(args.memory_limit_gb * 2**30)
+    return template
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    """What one `jhu bench` measures, and where it keeps its data and results."""
+
+    scales: list[int]
+    jobs: list[str]
+    template: Path
+    data_dir: Path
+    out: Path
+    seed: int = 0
+    profiles_dir: Path = PROJECT_DIR
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    memory_limit_bytes: int = int(DEFAULT_MEMORY_GB * 2**30)
+
+
+def describe(job: str, result: Measurement) -> str:
+    """One job's figures as the progress line shows them."""
+    shown = result.error or (
+        f"{result.seconds:.1f} s (CPU {result.cpu_seconds:.1f} s), "
+        f"peak RSS {result.peak_rss_mb:,.0f} MB"
+    )
+    if result.stages:
+        shown += " (" + ", ".join(f"{k} {v:.1f} s" for k, v in result.stages.items()) + ")"
+    return f"  {job:<9} {shown}"
+
+
+def run(plan: BenchPlan, progress: Progress = silent) -> list[dict[str, Any]]:
+    """Every job at every scale, one after another; the results file rewritten after each scale.
+
+    Raises JhuError when an untimed step fails; a job that fails or passes a limit is recorded
+    with its reason (see `incomplete_scales`).
+    """
     runs: list[dict[str, Any]] = []
-    for scale in scales:
-        print(f"scale {scale}", flush=True)
-        data, cells = scale_data(args.data_dir, template, scale, args.seed)
-        work = args.data_dir / "work" / f"k{scale}"
+    for scale in plan.scales:
+        progress(f"scale {scale}")
+        data, cells = scale_data(plan.data_dir, plan.template, scale, plan.seed, progress)
+        work = plan.data_dir / "work" / f"k{scale}"
         results: dict[str, Measurement] = {}
-        for job in jobs:
-            command, env = job_command(job, data, work, args.profiles_dir)
+        for job in plan.jobs:
+            command, env = job_command(job, data, work, plan.profiles_dir)
             log = work / f"{job}.log"
-            result = measure(command, env, log, args.timeout, limit)
+            result = measure(command, env, log, plan.timeout_s, plan.memory_limit_bytes)
             if job == "pipeline" and not result.error:
                 result.stages = stages_from_summary(log.read_text(errors="replace"))
             results[job] = result
-            shown = result.error or (
-                f"{result.seconds:.1f} s (CPU {result.cpu_seconds:.1f} s), "
-                f"peak RSS {result.peak_rss_mb:,.0f} MB"
-            )
-            if result.stages:
-                shown += " (" + ", ".join(f"{k} {v:.1f} s" for k, v in result.stages.items()) + ")"
-            print(f"  {job:<9} {shown}  (log: {log})", flush=True)
+            progress(f"{describe(job, result)}  (log: {log})")
         runs.append(run_record(scale, cells, results))
         # Written after every scale: a long run that is stopped keeps what it measured.
-        write_results(args.out, runs)
-    print()
-    print(table(runs))
-    print(f"\nwrote {args.out}")
-    failed = [r["scale"] for r in runs if r.get("pipeline_error") and "pipeline" in jobs]
-    if failed:
-        raise JhuError(f"the pipeline did not complete at scale {failed}: see its log above")
-    return 0
+        write_results(plan.out, runs)
+    return runs
+
+
+def incomplete_scales(runs: list[dict[str, Any]]) -> list[int]:
+    """The scales at which the pipeline was run and did not complete."""
+    return [r["scale"] for r in runs if r.get("pipeline_error")]
 
 
 def write_results(path: Path, runs: list[dict[str, Any]]) -> None:

@@ -3,7 +3,7 @@
 The upstream repository is archived, so its raw GitHub URLs serve frozen files. A download goes
 into a temporary folder the caller owns, never into the lake: the loader validates every file
 before it lands any. The download uses only the standard library (urllib), with a timeout,
-retries with backoff for transient failures, and a progress line per file on stderr.
+retries with backoff for transient failures, and progress lines through the caller's `Progress`.
 
 An unreachable network (no DNS, connection refused, nothing answering) is not retried: it fails
 at once with one line naming JHU_SOURCE, the offline alternative. Retries are for the failures
@@ -15,31 +15,20 @@ from __future__ import annotations
 import errno
 import http.client
 import socket
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from jhu_warehouse import __version__
-from jhu_warehouse.config import UPSTREAM_BASE
 from jhu_warehouse.errors import JhuError
+from jhu_warehouse.progress import Progress, silent
+from jhu_warehouse.sources.jhu_files import JHU_FILES, UPSTREAM_BASE, upstream_url
 
-TIME_SERIES_DIR = "csse_covid_19_time_series"
-TIME_SERIES_FILES = (
-    "time_series_covid19_confirmed_global.csv",
-    "time_series_covid19_deaths_global.csv",
-    "time_series_covid19_recovered_global.csv",
-    "time_series_covid19_confirmed_US.csv",
-    "time_series_covid19_deaths_US.csv",
-)
-LOOKUP_FILE = "UID_ISO_FIPS_LookUp_Table.csv"
-#: The six files of a load, in the order they are fetched and reported.
-JHU_FILES = (*TIME_SERIES_FILES, LOOKUP_FILE)
-
+#: Seconds between two progress lines of one download.
+PROGRESS_INTERVAL_S = 5.0
 #: Seconds a connection or a read may stall before the attempt is given up.
 DEFAULT_TIMEOUT = 10.0
 #: Attempts per file for transient failures; waits between them grow as backoff * 2**n.
@@ -65,14 +54,6 @@ class FetchedFile:
     """Where it came from, for the manifest: the folder's file path or the URL."""
     seconds: float
     """Time spent fetching it (0 for a file read in place from a folder)."""
-
-
-def upstream_url(name: str, base_url: str = UPSTREAM_BASE) -> str:
-    """The raw URL of a JHU file under ``base_url`` (upstream's csse_covid_19_data folder)."""
-    base = base_url.rstrip("/")
-    if name == LOOKUP_FILE:
-        return f"{base}/{name}"
-    return f"{base}/{TIME_SERIES_DIR}/{name}"
 
 
 def local_files(folder: Path) -> list[FetchedFile]:
@@ -105,7 +86,7 @@ class Downloader:
     timeout: float = DEFAULT_TIMEOUT
     attempts: int = DEFAULT_ATTEMPTS
     backoff: float = DEFAULT_BACKOFF
-    progress: TextIO | None = None
+    progress: Progress = silent
     sleep: Callable[[float], None] = time.sleep
     reached: bool = False
 
@@ -132,7 +113,7 @@ class Downloader:
                     f"{url}; {_OFFLINE_HINT}"
                 )
             wait = self.backoff * 2 ** (attempt - 1)
-            self._say(f"  {name}: {failure}; retrying in {wait:.0f} s\n")
+            self.progress(f"  {name}: {failure}; retrying in {wait:.0f} s")
             self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -161,19 +142,14 @@ class Downloader:
             part.unlink(missing_ok=True)
             raise _TransientError(f"transfer cut short at {received:,} of {expected:,} bytes")
         part.replace(dest)
-        self._say(f"  downloaded {dest.name}: {received:,} bytes\n")
+        self.progress(f"  downloaded {dest.name}: {received:,} bytes")
         return received
 
     def _copy(
         self, response: http.client.HTTPResponse, part: Path, name: str, total: int | None
     ) -> int:
-        """Stream the body to ``part``, showing the bytes so far.
-
-        On a terminal the line is rewritten in place; in a log, a line every few seconds.
-        """
+        """Stream the body to ``part``, with a progress line every few seconds."""
         of_total = f" of {total:,}" if total is not None else ""
-        live = self.progress is not None and self.progress.isatty()
-        interval, start, end = (0.2, "\r\033[K", "") if live else (5.0, "", "\n")
         received = 0
         last_shown = time.monotonic()
         with part.open("wb") as handle:
@@ -181,17 +157,10 @@ class Downloader:
                 handle.write(chunk)
                 received += len(chunk)
                 now = time.monotonic()
-                if now - last_shown >= interval:
-                    self._say(f"{start}  downloading {name}: {received:,}{of_total} bytes{end}")
+                if now - last_shown >= PROGRESS_INTERVAL_S:
+                    self.progress(f"  downloading {name}: {received:,}{of_total} bytes")
                     last_shown = now
-        if live:
-            self._say(start)
         return received
-
-    def _say(self, text: str) -> None:
-        if self.progress is not None:
-            self.progress.write(text)
-            self.progress.flush()
 
 
 def _content_length(response: http.client.HTTPResponse) -> int | None:
@@ -220,7 +189,7 @@ def download_files(
     timeout: float = DEFAULT_TIMEOUT,
     attempts: int = DEFAULT_ATTEMPTS,
     backoff: float = DEFAULT_BACKOFF,
-    progress: TextIO | None = None,
+    progress: Progress = silent,
 ) -> list[FetchedFile]:
     """Download the six files from ``base_url`` into the folder ``dest``."""
     downloader = Downloader(timeout=timeout, attempts=attempts, backoff=backoff, progress=progress)
@@ -239,7 +208,7 @@ def fetch_files(
     *,
     base_url: str = UPSTREAM_BASE,
     timeout: float = DEFAULT_TIMEOUT,
-    progress: TextIO | None = None,
+    progress: Progress = silent,
 ) -> list[FetchedFile]:
     """The six files from the local folder ``source`` or, when it is None, from ``base_url``.
 
@@ -247,5 +216,4 @@ def fetch_files(
     """
     if source:
         return local_files(Path(source))
-    stream = sys.stderr if progress is None else progress
-    return download_files(dest, base_url=base_url, timeout=timeout, progress=stream)
+    return download_files(dest, base_url=base_url, timeout=timeout, progress=progress)

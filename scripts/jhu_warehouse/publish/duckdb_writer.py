@@ -1,0 +1,118 @@
+"""The DuckDB writer of `jhu export`: every mart of the warehouse file to a local Parquet file.
+
+Each model of the dbt project's marts folder is copied to Parquet (zstd) in a total order of its
+rows (`publisher.sort_order`), so identical content gives identical bytes and an unchanged mart
+is recognised by its sha256 alone; the publisher then makes the set current.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jhu_warehouse.config import Settings
+from jhu_warehouse.dbt_project.marts import MartSpec
+from jhu_warehouse.errors import JhuError
+from jhu_warehouse.lake import Lake
+from jhu_warehouse.lake.documents import sha256_file
+from jhu_warehouse.progress import Progress, silent
+from jhu_warehouse.publish.manifest import KEEP_EXPORTS, MartFile
+from jhu_warehouse.publish.publisher import (
+    ExportReport,
+    planned_marts,
+    sort_order,
+    write_and_publish,
+)
+
+#: DuckDB's memory limit for the export, as in profiles.yml: past it DuckDB spills to disk
+#: instead of growing to its default of 80 % of RAM at the benchmark's large scales
+#: (docs/performance.md).
+MEMORY_LIMIT = "5GB"
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def write_mart_parquet(con: Any, spec: MartSpec, out_dir: Path) -> MartFile:
+    """Copy one mart to `out_dir/<mart>.parquet` (zstd), deterministically.
+
+    Rows are in a total order (`sort_order`), so the bytes depend only on the content (DuckDB
+    writes row groups in order).
+    """
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = ? and table_name = ? "
+        "order by ordinal_position",
+        [spec.schema, spec.relation],
+    ).fetchall()
+    if not columns:
+        raise JhuError(
+            f"export: mart {spec.name}: table {spec.schema}.{spec.relation} is not in the "
+            "warehouse file; run `jhu build` first"
+        )
+    names = [name for name, _ in columns]
+    missing = [c for c in spec.primary_key if c not in names]
+    if missing:
+        raise JhuError(f"export: mart {spec.name}: primary key column(s) {missing} not in table")
+    order = sort_order(names, spec.primary_key)
+    path = out_dir / f"{spec.name}.parquet"
+    relation = f"{_quote(spec.schema)}.{_quote(spec.relation)}"
+    order_by = ", ".join(_quote(c) for c in order)
+    con.execute(
+        f"copy (select * from {relation} order by {order_by}) "
+        f"to '{path.as_posix()}' (format parquet, compression zstd)"
+    )
+    (rows,) = con.execute(f"select count(*) from {relation}").fetchone()
+    return MartFile(
+        name=spec.name,
+        path=path,
+        rows=int(rows),
+        columns=tuple((str(n), str(t)) for n, t in columns),
+        sha256=sha256_file(path),
+        bytes=path.stat().st_size,
+        primary_key=spec.primary_key,
+    )
+
+
+def export(
+    settings: Settings,
+    lake: Lake,
+    *,
+    dbt_invocation_id: str | None = None,
+    dbt_manifest: Mapping[str, Any] | None = None,
+    keep: int = KEEP_EXPORTS,
+    exported_at: str | None = None,
+    progress: Progress = silent,
+) -> ExportReport:
+    """Write every mart of the warehouse file to Parquet and publish the set to the lake.
+
+    `dbt_manifest` and `dbt_invocation_id` default to the artefacts of the last `jhu build`.
+    """
+    import duckdb
+
+    started = time.perf_counter()
+    specs, dbt_invocation_id = planned_marts(dbt_manifest, dbt_invocation_id)
+    if not Path(settings.duckdb_path).is_file():
+        raise JhuError(f"JHU_DUCKDB={settings.duckdb_path}: no such file; run `jhu build` first")
+
+    # read-only: analysts with the file open read-only keep it open while the export runs
+    config = {"memory_limit": MEMORY_LIMIT}
+    with contextlib.closing(
+        duckdb.connect(settings.duckdb_path, read_only=True, config=config)
+    ) as con:
+        return write_and_publish(
+            lake,
+            specs,
+            functools.partial(write_mart_parquet, con),
+            engine="duckdb",
+            dbt_invocation_id=dbt_invocation_id,
+            exported_at=exported_at,
+            keep=keep,
+            started=started,
+            progress=progress,
+        )

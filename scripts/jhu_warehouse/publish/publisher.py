@@ -1,0 +1,204 @@
+"""Publishing: already-written local Parquet files become the lake's current export, safely.
+
+Engine-agnostic, shared by the DuckDB and the Spark writers so the layout and the rules cannot
+drift apart:
+
+- each version goes to ``marts/<mart>/<sha256[:16]>.parquet``, a key that is never rewritten;
+  a version the lake already holds is not uploaded again;
+- ``marts/_manifest.json`` is written LAST, in one small write: it is the only thing readers
+  follow, so a failure or a kill before it leaves the previous export current and complete;
+- when every mart is byte-identical to the current export nothing is written at all;
+- after the new manifest is in place, versions not named by the last ``keep`` exports (and
+  files orphaned by interrupted exports) are deleted.
+
+One export at a time per lake: two concurrent exports could delete each other's new files.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jhu_warehouse.dbt_project.artifacts import last_invocation_id, read_artifact
+from jhu_warehouse.dbt_project.marts import MARTS_FOLDER, MartSpec, marts_from_manifest
+from jhu_warehouse.errors import JhuError
+from jhu_warehouse.lake import MARTS_MANIFEST, MARTS_PREFIX, Lake
+from jhu_warehouse.lake.documents import utc_now_iso
+from jhu_warehouse.progress import Progress, silent
+from jhu_warehouse.publish.manifest import (
+    KEEP_EXPORTS,
+    MART_NAME,
+    MartFile,
+    build_export_manifest,
+    is_current,
+    parse_export_manifest,
+    stale_keys,
+)
+
+
+@dataclass
+class PublishReport:
+    """What `publish` did to the lake."""
+
+    uploaded: list[str] = field(default_factory=list)
+    """Marts whose new version was uploaded."""
+    reused: list[str] = field(default_factory=list)
+    """Marts whose new version was already in the lake (an older export or an interrupted one)."""
+    unchanged: list[str] = field(default_factory=list)
+    """Marts identical to the current export."""
+    removed: list[str] = field(default_factory=list)
+    """Keys deleted: versions no longer named by the last `keep` exports."""
+    manifest_written: bool = False
+    bytes_uploaded: int = 0
+
+
+def _check_marts(marts: Sequence[MartFile], keep: int) -> None:
+    if not marts:
+        raise JhuError("export: no marts to publish (is the dbt project's marts folder empty?)")
+    if keep < 1:
+        raise JhuError(f"export: keep={keep}; at least the current export must be kept")
+    names = [m.name for m in marts]
+    for name in names:
+        if not MART_NAME.match(name):
+            raise JhuError(f"export: mart name {name!r} is not lowercase snake_case")
+        if names.count(name) > 1:
+            raise JhuError(f"export: mart {name!r} given twice")
+
+
+def publish(
+    lake: Lake,
+    marts: Sequence[MartFile],
+    *,
+    dbt_invocation_id: str | None,
+    engine: str,
+    exported_at: str | None = None,
+    keep: int = KEEP_EXPORTS,
+) -> PublishReport:
+    """Make these local Parquet files the lake's current export (see the module docstring).
+
+    Requests: one read of the manifest; when anything changed, one list of ``marts/``, one
+    upload per new version, one write of the manifest and the deletes of stale versions.
+    """
+    _check_marts(marts, keep)
+    report = PublishReport()
+    current = parse_export_manifest(lake.read_bytes(MARTS_MANIFEST))
+    if is_current(current, marts):
+        report.unchanged = sorted(m.name for m in marts)
+        return report
+
+    existing = set(lake.list(f"{MARTS_PREFIX}/"))
+    current_marts = current["marts"] if current else {}
+    for mart in sorted(marts, key=lambda m: m.name):
+        if mart.key in existing:
+            same = current_marts.get(mart.name, {}).get("sha256") == mart.sha256
+            (report.unchanged if same else report.reused).append(mart.name)
+            continue
+        lake.put_file(mart.key, mart.path)
+        report.uploaded.append(mart.name)
+        report.bytes_uploaded += mart.bytes
+
+    manifest = build_export_manifest(
+        marts,
+        previous=current,
+        dbt_invocation_id=dbt_invocation_id,
+        exported_at=exported_at or utc_now_iso(),
+        engine=engine,
+        keep=keep,
+    )
+    lake.put_bytes(MARTS_MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    report.manifest_written = True
+
+    report.removed = stale_keys(existing, manifest)
+    if report.removed:
+        lake.delete(report.removed)
+    return report
+
+
+def sort_order(columns: Sequence[str], primary_key: Sequence[str]) -> list[str]:
+    """The columns a mart's rows are written in order of, by every engine: a total order.
+
+    The primary key alone when the mart has one: the build's uniqueness test makes it a total
+    order, and a sort on two columns is cheaper than on all of them (docs/performance.md). A
+    mart exported after a failed key test may then differ in bytes from one export to the next,
+    never in content. A mart without a key is ordered by every column.
+    """
+    return list(primary_key) if primary_key else list(columns)
+
+
+@dataclass
+class ExportReport:
+    marts: list[MartFile]
+    publish: PublishReport
+    seconds: float
+
+    @property
+    def rows(self) -> int:
+        return sum(m.rows for m in self.marts)
+
+    def summary(self) -> str:
+        p = self.publish
+        head = (
+            f"{len(self.marts)} marts, {self.rows:,} rows: {len(p.uploaded)} uploaded "
+            f"({p.bytes_uploaded:,} bytes), {len(p.reused)} reused, {len(p.unchanged)} unchanged"
+        )
+        if p.manifest_written:
+            tail = f"manifest written, {len(p.removed)} old versions removed"
+        else:
+            tail = "nothing written (identical to the current export)"
+        return f"{head}; {tail}; {self.seconds:.1f} s"
+
+
+def planned_marts(
+    dbt_manifest: Mapping[str, Any] | None, dbt_invocation_id: str | None
+) -> tuple[list[MartSpec], str | None]:
+    """The marts to export and the dbt invocation they come from (default: the last build's)."""
+    manifest = dbt_manifest if dbt_manifest is not None else read_artifact("manifest.json")
+    if dbt_invocation_id is None:
+        dbt_invocation_id = last_invocation_id()
+    specs = marts_from_manifest(manifest)
+    if not specs:
+        raise JhuError(f"export: the dbt project has no models under models/{MARTS_FOLDER}/")
+    return specs, dbt_invocation_id
+
+
+def write_and_publish(
+    lake: Lake,
+    specs: Sequence[MartSpec],
+    write_mart: Callable[[MartSpec, Path], MartFile],
+    *,
+    engine: str,
+    dbt_invocation_id: str | None,
+    exported_at: str | None,
+    keep: int,
+    started: float,
+    progress: Progress = silent,
+) -> ExportReport:
+    """Write each mart with the engine's writer into a scratch folder, then publish the set.
+
+    Shared by every engine, so the lake layout and the publish rules cannot drift apart.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"jhu-{engine}-export-") as tmp:
+        files = []
+        for spec in specs:
+            written = time.perf_counter()
+            mart = write_mart(spec, Path(tmp))
+            progress(
+                f"  {mart.name}: {mart.rows:,} rows, {len(mart.columns)} columns, "
+                f"{mart.bytes:,} bytes, sha256 {mart.sha256[:16]} "
+                f"({time.perf_counter() - written:.1f} s)"
+            )
+            files.append(mart)
+        report = publish(
+            lake,
+            files,
+            dbt_invocation_id=dbt_invocation_id,
+            engine=engine,
+            exported_at=exported_at,
+            keep=keep,
+        )
+    return ExportReport(marts=files, publish=report, seconds=time.perf_counter() - started)
