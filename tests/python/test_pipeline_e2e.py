@@ -282,23 +282,22 @@ def test_a_second_run_lands_nothing_and_rewrites_no_mart(pipeline_run, capsys):
     assert "write" not in lake_line and "delete" not in lake_line
 
 
-# ------------------------------------------------------------------------------- the README
+# -------------------------------------------------------------------------------- the docs
 
 
-def readme_examples(language: str) -> list[str]:
-    """The code blocks of one language in the README's "Querying" section."""
-    text = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
-    section = text.split("\n## Querying\n", 1)[1].split("\n## ", 1)[0]
-    return re.findall(rf"```{language}\n(.*?)```", section, flags=re.DOTALL)
+def querying_examples(language: str) -> list[str]:
+    """The code blocks of one language in docs/querying.md."""
+    text = (PROJECT_DIR / "docs" / "querying.md").read_text(encoding="utf-8")
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL)
 
 
-def test_the_readme_queries_run_as_written_on_the_built_warehouse(pipeline_run, monkeypatch):
-    # the run used the default file names, so the README's relative paths work from its folder
+def test_the_documented_queries_run_as_written_on_the_built_warehouse(pipeline_run, monkeypatch):
+    # the run used the default file names, so the docs' relative paths work from its folder
     monkeypatch.chdir(pipeline_run.base)
     assert Path("jhu_covid.duckdb").is_file() and Path("lake").is_dir()
     statements = [
         statement.strip()
-        for block in readme_examples("sql")
+        for block in querying_examples("sql")
         for statement in block.split(";\n")
         if statement.strip()
     ]
@@ -310,13 +309,53 @@ def test_the_readme_queries_run_as_written_on_the_built_warehouse(pipeline_run, 
                 assert rows, statement
 
 
-def test_the_readme_python_example_runs_as_written(pipeline_run, monkeypatch, capsys):
+def test_the_documented_python_example_runs_as_written(pipeline_run, monkeypatch, capsys):
     monkeypatch.chdir(pipeline_run.base)
-    (block,) = readme_examples("python")
-    exec(compile(block, "README.md", "exec"), {})  # noqa: S102
+    (block,) = querying_examples("python")
+    exec(compile(block, "docs/querying.md", "exec"), {})  # noqa: S102
     out = capsys.readouterr().out
     assert "new_confirmed_wow_pct" in out
     assert "cumulative_deaths" in out
+
+
+def duckdb_shell_examples() -> list[tuple[str, str, str]]:
+    """Each `.venv/bin/duckdb` command block of the README and docs/: (file, command, stdin).
+
+    A command without `-c` opens the prompt, where the page's SQL blocks are typed: they are its
+    input. Other shell blocks (make, jhu, aws) are not run here.
+    """
+    examples = []
+    for path in [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        sql = "".join(re.findall(r"```sql\n(.*?)```", text, flags=re.DOTALL))
+        for block in re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL):
+            if block.startswith(".venv/bin/duckdb "):
+                stdin = "" if " -c " in block else sql
+                examples.append((path.name, block, stdin))
+    return examples
+
+
+def test_every_documented_duckdb_shell_command_runs_from_the_repo_root(pipeline_run):
+    import subprocess
+    import sys
+
+    shell = Path(sys.executable).with_name("duckdb")  # .venv/bin/duckdb, from duckdb-cli
+    assert shell.is_file(), f"{shell}: missing; `make setup` installs duckdb-cli"
+    examples = duckdb_shell_examples()
+    assert {name for name, _, _ in examples} >= {"README.md", "querying.md"}
+    for name, block, stdin in examples:
+        command = block.replace(".venv/bin/duckdb", str(shell), 1)
+        done = subprocess.run(  # the run's folder holds jhu_covid.duckdb and lake/, as the root
+            ["/bin/bash", "-c", command],
+            cwd=pipeline_run.base,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0 and not done.stderr, (name, block, done.stderr)
+        assert done.stdout.strip(), (name, block)
 
 
 def test_a_standalone_export_finds_the_build_through_dbt_target_path(pipeline_run, capsys):
