@@ -44,7 +44,7 @@ classified as (
             else 'country'
         end as location_level,
         -- What the row counts: a place, or one of JHU's non-geographic or bookkeeping entities
-        -- (see the entity_type doc block in models/docs.md).
+        -- (see the entity_type doc block in models/docs/locations.md).
         case
             when
                 locations.country_region in ('Diamond Princess', 'MS Zaandam')
