@@ -18,7 +18,6 @@ from jhu_warehouse.config import Settings
 from jhu_warehouse.dbt_project.marts import MartSpec
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.lake import Lake
-from jhu_warehouse.lake.documents import sha256_file
 from jhu_warehouse.progress import Progress, silent
 from jhu_warehouse.publish.manifest import KEEP_EXPORTS, MartFile
 from jhu_warehouse.publish.publisher import (
@@ -68,15 +67,8 @@ def write_mart_parquet(con: Any, spec: MartSpec, out_dir: Path) -> MartFile:
         f"to '{path.as_posix()}' (format parquet, compression zstd)"
     )
     (rows,) = con.execute(f"select count(*) from {relation}").fetchone()
-    return MartFile(
-        name=spec.name,
-        path=path,
-        rows=int(rows),
-        columns=tuple((str(n), str(t)) for n, t in columns),
-        sha256=sha256_file(path),
-        bytes=path.stat().st_size,
-        primary_key=spec.primary_key,
-    )
+    types = tuple((str(n), str(t)) for n, t in columns)
+    return MartFile.written(spec.name, path, int(rows), types, spec.primary_key)
 
 
 def export(

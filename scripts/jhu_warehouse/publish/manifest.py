@@ -16,6 +16,7 @@ from typing import Any
 
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.lake import MARTS_MANIFEST, MARTS_PREFIX
+from jhu_warehouse.lake.documents import sha256_file
 
 #: How many exports (the current one included) keep their files in the lake.
 KEEP_EXPORTS = 3
@@ -43,6 +44,18 @@ class MartFile:
     def key(self) -> str:
         """The lake key of this version: content-addressed, so never rewritten in place."""
         return version_key(self.name, self.sha256)
+
+    @classmethod
+    def written(
+        cls,
+        name: str,
+        path: Path,
+        rows: int,
+        columns: tuple[tuple[str, str], ...],
+        key: tuple[str, ...],
+    ) -> MartFile:
+        """A mart an engine has just written to ``path``: its hash and size read from the file."""
+        return cls(name, path, rows, columns, sha256_file(path), path.stat().st_size, key)
 
 
 def version_key(mart: str, sha256: str) -> str:

@@ -28,7 +28,6 @@ from jhu_warehouse.dbt_project.invocation import profiles_dir
 from jhu_warehouse.dbt_project.marts import MartSpec
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.lake import Lake
-from jhu_warehouse.lake.documents import sha256_file
 from jhu_warehouse.progress import Progress, silent
 from jhu_warehouse.publish.manifest import KEEP_EXPORTS, MartFile
 from jhu_warehouse.publish.publisher import (
@@ -227,15 +226,7 @@ def write_mart_parquet(spark: SparkSession, spec: MartSpec, out_dir: Path) -> Ma
     )
     path = out_dir / f"{spec.name}.parquet"
     write_single_parquet(frame, sort_order(names, spec.primary_key), path)
-    return MartFile(
-        name=spec.name,
-        path=path,
-        rows=parquet_rows(path),
-        columns=columns,
-        sha256=sha256_file(path),
-        bytes=path.stat().st_size,
-        primary_key=spec.primary_key,
-    )
+    return MartFile.written(spec.name, path, parquet_rows(path), columns, spec.primary_key)
 
 
 # --------------------------------------------------------------------------------------------
