@@ -14,7 +14,7 @@ from jhu_warehouse.checks.project import (
     parents,
     violation,
 )
-from jhu_warehouse.dbt_project.marts import COMBINATION_KEY_TESTS, Node, test_column, tested_key
+from jhu_warehouse.dbt_project.marts import Node, test_column, tested_key
 
 #: A model's `meta` key naming the downstream table on which its grain is tested instead:
 #: for a view whose every reader re-reads its source (the US staging views re-parse a CSV of a
@@ -63,17 +63,11 @@ def downstream_primary_key(project: Project, uid: str) -> str | None:
 
 
 def own_primary_key(project: Project, uid: str) -> str | None:
-    """The key tested on the model itself (see primary_key_of), as text."""
+    """The key tested on the model itself (see primary_key_of), as text: `col` or `(a, b)`."""
     key = tested_key(project.tests_on(uid))
     if not key:
         return None
-    return key[0] if len(key) == 1 and not _is_combination(project, uid) else f"({', '.join(key)})"
-
-
-def _is_combination(project: Project, uid: str) -> bool:
-    return any(
-        t["test_metadata"].get("name") in COMBINATION_KEY_TESTS for t in project.tests_on(uid)
-    )
+    return key[0] if len(key) == 1 else f"({', '.join(key)})"
 
 
 def check_primary_keys(project: Project) -> Iterator[Violation]:
