@@ -466,7 +466,7 @@ def sources_md_facts(path: Path) -> dict[str, dict[str, object]]:
 def test_the_real_files_load_with_the_figures_of_sources_md(tmp_path: Path) -> None:
     source = real_source()
     if source is None:
-        pytest.skip("no real JHU files: set JHU_SOURCE or place them in ../shared/jhu")
+        pytest.fail("no real JHU files (SOURCES.md): set JHU_SOURCE or place them in ../shared/jhu")
     facts = sources_md_facts(source / "SOURCES.md")
     assert sorted(facts) == sorted(SIX_FILES), "SOURCES.md no longer lists the six files"
 
