@@ -621,7 +621,6 @@ def us_state_daily_problems(pipeline_run) -> list[str]:
     days = us_days(source)
     in_lookup = {p.uid for p in places(source)}
     states = {p.province: p for p in places(source) if p.country == "US" and p.county is None}
-    unknown = [None] * len(days.dates)
     by_state: dict[str, dict[str, list[list[Count]]]] = defaultdict(lambda: defaultdict(list))
     for series in US:
         for uid, counts in days.cumulative[series].items():
@@ -630,11 +629,9 @@ def us_state_daily_problems(pipeline_run) -> list[str]:
     check = us_check_dates(days, source)
     expected = {}
     for state, series in by_state.items():
+        # a state's sum on a date, over its rows of that file (unknown if it has none)
         confirmed, deaths = (
-            [total([c[i] for c in series[s]]) for i in range(len(days.dates))]
-            if series[s]
-            else unknown
-            for s in US
+            [total([c[i] for c in series[s]]) for i in range(len(days.dates))] for s in US
         )
         place = states.get(state)
         rows = measures(confirmed, deaths, place.population if place else None)
