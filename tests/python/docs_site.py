@@ -6,8 +6,9 @@ session's pipeline run (conftest.py) has built one; this runs `make docs` agains
 warehouse file with a target folder of its own, so nothing the other tests read is rewritten and
 no lock is taken on the file they open.
 
-Where the user may create a network namespace (root, as in CI) `make docs` runs inside an empty
-one (`unshare --net`): no interface but a downed loopback, so a site that gets generated is
+Where a network namespace can be made (`unshare --net` as root, as in CI, or inside a user
+namespace, `unshare --map-root-user --net`, as any user where the kernel allows it) `make docs`
+runs inside an empty one: no interface but a downed loopback, so a site that gets generated is
 proof that `make docs` needs no network.
 """
 
@@ -45,9 +46,17 @@ class DocsSite:
 _SITES: dict[Path, DocsSite] = {}
 
 
-def can_isolate_network() -> bool:
-    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, check=False)
-    return probe.returncode == 0
+#: Ways to run a command with no network, tried in this order.
+ISOLATIONS = (["unshare", "--net"], ["unshare", "--map-root-user", "--net"])
+
+
+def network_isolation() -> list[str] | None:
+    """The command prefix that runs a command in an empty network namespace, None if none can."""
+    for prefix in ISOLATIONS:
+        probe = subprocess.run([*prefix, "true"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return prefix
+    return None
 
 
 def docs_site(environ: dict[str, str], warehouse: Path, base: Path) -> DocsSite:
@@ -69,8 +78,9 @@ def docs_site(environ: dict[str, str], warehouse: Path, base: Path) -> DocsSite:
         "DBT_TARGET_PATH": str(base / "target"),
         "DBT_LOG_PATH": str(base / "logs"),
     }
-    offline = can_isolate_network()
-    command = [*(["unshare", "--net"] if offline else []), "make", "--no-print-directory", "docs"]
+    isolation = network_isolation()
+    offline = isolation is not None
+    command = [*(isolation or []), "make", "--no-print-directory", "docs"]
     result = subprocess.run(
         command,
         cwd=PROJECT_DIR,

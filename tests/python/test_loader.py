@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -120,11 +121,15 @@ def test_the_six_files_land_byte_identical(tmp_path: Path) -> None:
 
 
 def test_the_report_counts_bytes_and_rows_of_each_file(tmp_path: Path) -> None:
+    started = time.perf_counter()
     report, _, _ = run_load(FIXTURE_DIR, tmp_path / "lake")
+    elapsed = time.perf_counter() - started
     for item in report.files:
         assert item.bytes == (FIXTURE_DIR / item.name).stat().st_size
         assert item.rows == data_rows(FIXTURE_DIR / item.name) == 3
-        assert item.seconds >= 0
+        assert item.seconds > 0  # timed, not left at a default
+    # each file's time is part of the load's (seconds, not milliseconds or a clock reading)
+    assert sum(item.seconds for item in report.files) <= elapsed
     total = sum((FIXTURE_DIR / name).stat().st_size for name in SIX_FILES)
     assert report.summary().startswith(f"6 files landed ({total:,} bytes, 18 rows), 0 unchanged")
 
@@ -470,7 +475,7 @@ def sources_md_facts(path: Path) -> dict[str, dict[str, object]]:
 def test_the_real_files_load_with_the_figures_of_sources_md(tmp_path: Path) -> None:
     source = real_source()
     if source is None:
-        pytest.skip("no real JHU files: set JHU_SOURCE or place them in ../shared/jhu")
+        pytest.fail("no real JHU files (SOURCES.md): set JHU_SOURCE or place them in ../shared/jhu")
     facts = sources_md_facts(source / "SOURCES.md")
     assert sorted(facts) == sorted(SIX_FILES), "SOURCES.md no longer lists the six files"
 

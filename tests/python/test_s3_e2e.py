@@ -2,8 +2,9 @@
 
 `jhu run --create-bucket` runs twice in a child process, as a user would run it: the first run
 creates the bucket, lands the six raw files and exports the marts; the second, with nothing
-changed, must make at most 3 PUTs and none for raw files. Requests are counted on the server side
-(moto's access log), independently of the counts the run prints, which must agree with them.
+changed, must make no PUT at all (the README: an unchanged re-run makes no PUT). Requests are
+counted on the server side (moto's access log), independently of the counts the run prints,
+which must agree with them.
 Then an analyst reads the marts back from S3 with plain DuckDB and finds the warehouse file's
 content.
 """
@@ -35,8 +36,8 @@ pytestmark = [pytest.mark.s3, pytest.mark.e2e]
 
 BUCKET = "jhu-e2e-lake"
 PREFIX = "warehouse/v1"
-#: The budget of the issue: a whole re-run with unchanged inputs.
-MAX_PUTS_ON_RERUN = 3
+#: The README's promise for a whole re-run with unchanged inputs: no PUT.
+PUTS_ON_RERUN = 0
 #: Request counts as the run prints them: in the closing "lake" line, and in the line of
 #: --create-bucket (its own requests): "requests: 2 GET, 1 PUT; 10 bytes up, ..."
 REQUESTS = re.compile(r"requests: (?P<requests>[^;]*);")
@@ -152,9 +153,9 @@ def test_the_first_run_exports_every_mart_behind_the_manifest(s3_runs: S3Runs) -
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], name
 
 
-def test_a_second_run_with_unchanged_inputs_stays_within_the_put_budget(s3_runs: S3Runs) -> None:
+def test_a_second_run_with_unchanged_inputs_makes_no_put(s3_runs: S3Runs) -> None:
     seen = s3_runs.second.seen
-    assert seen.requests["PUT"] <= MAX_PUTS_ON_RERUN, seen.put_keys
+    assert seen.requests["PUT"] == PUTS_ON_RERUN, seen.put_keys
     assert not [k for k in seen.put_keys if k.startswith(f"{PREFIX}/{RAW_PREFIX}/")]
     assert seen.requests["POST"] == 0  # no multipart upload, no multi-object delete
     first_puts = s3_runs.first.seen.requests["PUT"]

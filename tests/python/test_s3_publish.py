@@ -22,7 +22,6 @@ from jhu_warehouse.config import load_settings
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.lake import MARTS_MANIFEST
 from jhu_warehouse.lake.s3 import S3Lake
-from jhu_warehouse.lake.s3_errors import MAX_ATTEMPTS
 from jhu_warehouse.publish.manifest import KEEP_EXPORTS, MartFile
 from jhu_warehouse.publish.publisher import publish
 from s3_server import REGION, SETUP_KEY_ID, SETUP_SECRET, S3Server, running_s3_server
@@ -127,7 +126,8 @@ def test_an_export_broken_midway_leaves_the_previous_one_current_and_complete(
     with pytest.raises(JhuError, match="cannot reach the S3 endpoint"):
         run_publish(broken, second, 1)
 
-    assert broken.stats.requests["PUT"] == 1 + MAX_ATTEMPTS  # dim_a, then fct_b's attempts
+    # dim_a, then fct_b's three attempts (the README: "three attempts with exponential backoff")
+    assert broken.stats.requests["PUT"] == 1 + 3
     assert current_manifest(server, bucket) == before
     assert_complete(server, bucket)
 
