@@ -1,4 +1,4 @@
--- Recovered is unknown (NULL), not 0, after JHU stopped reporting it (models/docs/overview.md): after
+-- Recovered is unknown (NULL), not 0, after JHU stopped reporting it (models/docs/): after
 -- the last date whose worldwide sum in the recovered file is above 0, and for a country after
 -- its own last date above 0 (the US from December 2020). Both dates are derived here from the
 -- raw file (sources), not from the staging view or intermediate model the marts read. The
