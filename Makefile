@@ -7,6 +7,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SPARK_STAMP := $(VENV)/.installed-spark
+# The report's browser assets (Vega-Lite, the map shapes) from the npm registry, pinned by
+# package-lock.json; `jhu report` copies them into the lake, the page never fetches them.
+NODE_STAMP := node_modules/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
@@ -37,9 +40,15 @@ $(SPARK_STAMP): $(STAMP) requirements-spark.txt
 	@$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.txt $(PIP_FILTER)
 	@touch $@
 
-setup: $(STAMP) ## Create .venv from the pinned requirements
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found; the report's assets come from the npm registry: install Node.js with npm (Debian: apt-get install npm)" >&2; exit 1; }
+	@echo "installing the report's browser assets into node_modules from package-lock.json (pinned)"
+	@npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
 
-run: $(STAMP) ## Load the JHU files into the lake, dbt build, export the marts
+setup: $(STAMP) $(NODE_STAMP) ## Create .venv from the pinned requirements, node_modules from package-lock.json
+
+run: $(STAMP) $(NODE_STAMP) ## Load the JHU files into the lake, dbt build, export the marts, write the report
 	$(if $(filter spark,$(JHU_TARGET)),@$(MAKE) --no-print-directory $(SPARK_STAMP))
 	$(BIN)/jhu run
 
@@ -58,10 +67,10 @@ $(CHROMIUM):
 browser: $(CHROMIUM) ## Install Debian's chromium (for the docs browser test) if missing
 
 # The linters run first: a violation stops `make test` before the (slower) test suite.
-test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM) lint ## Lint, then run every test (loader, dbt, end to end, S3, Spark, docs)
+test: $(STAMP) $(NODE_STAMP) $(SPARK_STAMP) $(CHROMIUM) lint ## Lint, then run every test (loader, dbt, end to end, S3, Spark, docs)
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP) ## The quick tests only: no end-to-end run, no Spark, no browser (the edit loop)
+test-fast: $(STAMP) $(NODE_STAMP) ## The quick tests only: no end-to-end run, no Spark, no browser (the edit loop)
 	$(BIN)/python -m pytest -m "not e2e and not spark and not browser"
 
 lint: $(STAMP) ## sqlfluff over the SQL, ruff over the Python, the secret scan

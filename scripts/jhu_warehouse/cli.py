@@ -126,6 +126,20 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from jhu_warehouse.lake import MARTS_MANIFEST, REPORT_INDEX, open_lake
+    from jhu_warehouse.report.stage import write_report
+
+    lake = open_lake(settings)
+    say(f"report: the marts of {lake.uri(MARTS_MANIFEST)} -> {lake.uri(REPORT_INDEX)}")
+    report = write_report(settings, lake, progress=say)
+    print(f"report: {report.summary()}; {report.seconds:.1f} s")
+    where = report.index_uri if settings.lake_is_s3 else Path(report.index_uri).resolve().as_uri()
+    print(f"open it in a browser: {where} (no network needed)")
+    print(f"lake: {lake.stats.summary()}")
+    return 0
+
+
 def _check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--target-path",
@@ -298,8 +312,9 @@ class Command:
 
 COMMANDS = {
     "run": Command(
-        "load, dbt build and export: the whole job",
-        "Run the main job: load the JHU files into the lake, dbt build, export the marts",
+        "load, dbt build, export and report: the whole job",
+        "Run the main job: load the JHU files into the lake, dbt build, export the marts, write "
+        "the report",
         _run,
         _run_arguments,
     ),
@@ -320,6 +335,12 @@ COMMANDS = {
         "Export every mart as Parquet (zstd) to {JHU_LAKE}/marts/, published behind a manifest",
         _export,
         _export_arguments,
+    ),
+    "report": Command(
+        "write the static report of the marts (report/index.html)",
+        "Write the current export's marts as a static page, {JHU_LAKE}/report/index.html, that "
+        "opens from disk with no network; published page last, nothing written when unchanged",
+        _report,
     ),
     "check": Command(
         "check the dbt project's structure, docs and tests",

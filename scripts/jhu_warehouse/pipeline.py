@@ -1,6 +1,7 @@
-"""`jhu run`: the main job, load -> `dbt build` -> export, with a summary of each stage.
+"""`jhu run`: the main job, load -> `dbt build` -> export -> report, with a summary of each stage.
 
-Each stage is the same code as its own subcommand (`jhu load`, `jhu build`, `jhu export`); this
+Each stage is the same code as its own subcommand (`jhu load`, `jhu build`, `jhu export`,
+`jhu report`); this
 module only runs them in order against one lake and returns what each did. A stage that fails
 stops the run with its one-line error: what earlier stages published stays consistent (each
 publishes behind its manifest), and nothing of the failed stage is current.
@@ -15,11 +16,12 @@ from dataclasses import dataclass
 from jhu_warehouse.build.dbt_build import BuildReport, build, describe_build
 from jhu_warehouse.config import Settings
 from jhu_warehouse.ingest.land import LoadReport, load
-from jhu_warehouse.lake import MARTS_MANIFEST, RAW_PREFIX, Lake, open_lake
+from jhu_warehouse.lake import MARTS_MANIFEST, RAW_PREFIX, REPORT_INDEX, Lake, open_lake
 from jhu_warehouse.lake.duckdb_access import record_http
 from jhu_warehouse.progress import Progress, silent
 from jhu_warehouse.publish import exporter_for
 from jhu_warehouse.publish.publisher import ExportReport
+from jhu_warehouse.report.stage import ReportResult, write_report
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,9 @@ class PipelineReport:
     load: LoadReport
     build: BuildReport
     export: ExportReport
+    report: ReportResult
     seconds: dict[str, float]
-    """Wall-clock seconds per stage (load, build, export) and in total."""
+    """Wall-clock seconds per stage (load, build, export, report) and in total."""
     lake_summary: str
     """The lake's requests and bytes moved over the whole run."""
 
@@ -45,6 +48,7 @@ class PipelineReport:
             "export": f"{len(export_.marts)} marts, {export_.rows:,} rows exported: "
             f"{len(published.uploaded)} uploaded, {len(published.reused)} reused, "
             f"{len(published.unchanged)} unchanged",
+            "report": self.report.summary(),
             "total": "",
         }
         lines = [
@@ -61,7 +65,7 @@ def run(
     unit_tests: bool = False,
     progress: Progress = silent,
 ) -> PipelineReport:
-    """Load, build and export against one lake; returns what each stage did.
+    """Load, build, export and report against one lake; returns what each stage did.
 
     The build leaves dbt's unit tests out unless asked (`unit_tests`, `jhu run --unit-tests`):
     they check the SQL on fixed rows, which CI does (`make test`), not the new data.
@@ -92,11 +96,18 @@ def run(
     progress(f"export: {export_report.summary()}")
     seconds["export"] = time.perf_counter() - t
 
+    progress(f"== report: the export's marts -> {lake.uri(REPORT_INDEX)}")
+    t = time.perf_counter()
+    report = write_report(settings, lake, progress=progress)
+    progress(f"report: {report.summary()}")
+    seconds["report"] = time.perf_counter() - t
+
     seconds["total"] = time.perf_counter() - started
     return PipelineReport(
         load=load_report,
         build=build_report,
         export=export_report,
+        report=report,
         seconds=seconds,
         lake_summary=lake.stats.summary(),
     )

@@ -178,8 +178,12 @@ class Page:
 
 
 @contextmanager
-def chromium(profile_dir: Path, log: Path) -> Iterator[Browser]:
-    """Start Chromium with a fresh profile; always stop it (and only it) on the way out."""
+def chromium(profile_dir: Path, log: Path, *, offline: bool = False) -> Iterator[Browser]:
+    """Start Chromium with a fresh profile; always stop it (and only it) on the way out.
+
+    `offline`: in a network namespace of its own (`unshare --net`: no interface but a downed
+    loopback), so a page that tried to reach anything would find no network at all.
+    """
     if not CHROMIUM.exists():
         raise ChromiumError(f"{CHROMIUM} not found: `make test` installs Debian's chromium")
     commands_read, commands_write = map(_high_fd, os.pipe())
@@ -190,7 +194,15 @@ def chromium(profile_dir: Path, log: Path) -> Iterator[Browser]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            ["/bin/bash", "-c", shell, str(CHROMIUM), *FLAGS, f"--user-data-dir={profile_dir}"],
+            [
+                *(["unshare", "--net"] if offline else []),
+                "/bin/bash",
+                "-c",
+                shell,
+                str(CHROMIUM),
+                *FLAGS,
+                f"--user-data-dir={profile_dir}",
+            ],
             pass_fds=(commands_read, replies_write),
             stdin=subprocess.DEVNULL,
             stdout=log_file,

@@ -16,6 +16,8 @@ from jhu_warehouse.ingest.land import FileReport, LoadReport
 from jhu_warehouse.lake import LocalLake
 from jhu_warehouse.publish.manifest import MartFile
 from jhu_warehouse.publish.publisher import ExportReport, PublishReport
+from jhu_warehouse.report.site import SiteReport
+from jhu_warehouse.report.stage import ReportResult
 
 
 def load_report(landed: int, unchanged: int) -> LoadReport:
@@ -46,6 +48,11 @@ def export_report() -> ExportReport:
     )
 
 
+def report_result() -> ReportResult:
+    site = SiteReport(uploaded=["assets/data-0123456789abcdef.js"], index_written=True)
+    return ReportResult("lake/report/index.html", 8, 6_000_000, 201, site, 0.3)
+
+
 @pytest.fixture
 def stages(monkeypatch, tmp_path):
     """Stand-in stages recording the order they ran in and what they were given."""
@@ -64,7 +71,12 @@ def stages(monkeypatch, tmp_path):
         calls.append(("export", dbt_invocation_id))
         return export_report()
 
+    def write_report(settings, lake, *, progress):
+        calls.append(("report", lake))
+        return report_result()
+
     monkeypatch.setattr(pipeline, "load", load)
+    monkeypatch.setattr(pipeline, "write_report", write_report)
     monkeypatch.setattr(pipeline, "build", build)
     monkeypatch.setattr(pipeline, "exporter_for", lambda settings: export)
     settings = load_settings({"JHU_LAKE": str(tmp_path / "lake")})
@@ -76,10 +88,11 @@ def test_stages_run_in_order_on_one_lake_and_the_export_records_the_build(stages
     lake = LocalLake(settings.lake)
     report = pipeline.run(settings, lake)
 
-    assert [name for name, _ in calls] == ["load", "build", "export"]
+    assert [name for name, _ in calls] == ["load", "build", "export", "report"]
     assert calls[0][1] is lake
     assert calls[2][1] == "inv-1"
-    assert set(report.seconds) == {"load", "build", "export", "total"}
+    assert calls[3][1] is lake
+    assert set(report.seconds) == {"load", "build", "export", "report", "total"}
     assert report.seconds["total"] >= report.seconds["load"] + report.seconds["export"]
     assert "1 write" in report.lake_summary
 
@@ -102,8 +115,16 @@ def test_the_summary_says_what_each_stage_did(stages):
     assert "1 files landed, 5 unchanged" in text
     assert "2 models built, 1 seeds, 2 tests passed, 1 warned" in text
     assert "2 marts, 235,567 rows exported: 1 uploaded, 0 reused, 1 unchanged" in text
+    assert "8 files, 6.0 MB, 201 countries: 1 uploaded, 0 reused, page written" in text
     assert "1 write" in text
-    assert [line.split()[0] for line in lines] == ["load", "build", "export", "total", "lake"]
+    assert [line.split()[0] for line in lines] == [
+        "load",
+        "build",
+        "export",
+        "report",
+        "total",
+        "lake",
+    ]
 
 
 def test_a_failing_stage_stops_the_run(stages, monkeypatch):
@@ -126,5 +147,5 @@ def test_the_command_line_prints_the_summary(stages, capsys, monkeypatch):
 
     assert cli.main(["run"]) == 0
     out = capsys.readouterr().out
-    assert "== load" in out and "== build" in out and "== export" in out
-    assert out.splitlines()[-6] == "summary"
+    assert "== load" in out and "== build" in out and "== export" in out and "== report" in out
+    assert out.splitlines()[-7] == "summary"

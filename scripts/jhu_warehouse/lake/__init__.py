@@ -14,6 +14,8 @@ from jhu_warehouse.lake.base import (
     MARTS_PREFIX,
     RAW_MANIFEST,
     RAW_PREFIX,
+    REPORT_INDEX,
+    REPORT_PREFIX,
     Lake,
     LakeStats,
 )
@@ -24,6 +26,8 @@ __all__ = [
     "MARTS_PREFIX",
     "RAW_MANIFEST",
     "RAW_PREFIX",
+    "REPORT_INDEX",
+    "REPORT_PREFIX",
     "Lake",
     "LakeStats",
     "LocalLake",

@@ -5,6 +5,8 @@ Layout (keys are relative to the lake root):
     raw/jhu/_manifest.json        the load manifest, one entry per file (written last)
     marts/<mart>/<version>.parquet  one Parquet file per export version of a mart
     marts/_manifest.json          the export manifest: the pointer to each mart's current version
+    report/assets/<name>-<sha256[:16]>.<ext>  the report's scripts, shapes and data, by content
+    report/index.html             the report's page: names its assets, written last
 
 Every write is whole-or-nothing for one object (temp file + rename locally, a single PUT or a
 completed multipart upload on S3); sets of objects are made consistent by writing a manifest last.
@@ -21,6 +23,8 @@ RAW_PREFIX = "raw/jhu"
 RAW_MANIFEST = f"{RAW_PREFIX}/_manifest.json"
 MARTS_PREFIX = "marts"
 MARTS_MANIFEST = f"{MARTS_PREFIX}/_manifest.json"
+REPORT_PREFIX = "report"
+REPORT_INDEX = f"{REPORT_PREFIX}/index.html"
 
 
 @dataclass
