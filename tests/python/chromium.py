@@ -16,7 +16,7 @@ import os
 import select
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,11 +178,12 @@ class Page:
 
 
 @contextmanager
-def chromium(profile_dir: Path, log: Path, *, offline: bool = False) -> Iterator[Browser]:
+def chromium(profile_dir: Path, log: Path, *, isolation: Sequence[str] = ()) -> Iterator[Browser]:
     """Start Chromium with a fresh profile; always stop it (and only it) on the way out.
 
-    `offline`: in a network namespace of its own (`unshare --net`: no interface but a downed
-    loopback), so a page that tried to reach anything would find no network at all.
+    `isolation`: a command prefix that runs it in a network namespace of its own (`unshare
+    --net`: no interface but a downed loopback), so a page that tried to reach anything would
+    find no network at all.
     """
     if not CHROMIUM.exists():
         raise ChromiumError(f"{CHROMIUM} not found: `make test` installs Debian's chromium")
@@ -195,7 +196,7 @@ def chromium(profile_dir: Path, log: Path, *, offline: bool = False) -> Iterator
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             [
-                *(["unshare", "--net"] if offline else []),
+                *isolation,
                 "/bin/bash",
                 "-c",
                 shell,

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from chromium import Browser, Page, chromium
-from docs_site import can_isolate_network
+from docs_site import network_isolation
 from jhu_warehouse.config import PROJECT_DIR
 from jhu_warehouse.lake import REPORT_INDEX
 from jhu_warehouse.report.site import named_assets
@@ -70,7 +70,9 @@ def test_a_second_report_of_the_same_export_writes_nothing(pipeline_run: Any) ->
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     base = tmp_path_factory.mktemp("report-browser")
-    with chromium(base / "profile", base / "chromium.log", offline=can_isolate_network()) as b:
+    with chromium(
+        base / "profile", base / "chromium.log", isolation=network_isolation() or ()
+    ) as b:
         yield b
 
 
