@@ -9,10 +9,12 @@ Parquet.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from jhu_warehouse.config import Settings
 from jhu_warehouse.lake import REPORT_INDEX, Lake, open_lake
+from jhu_warehouse.lake.duckdb_access import record_http
 from jhu_warehouse.progress import Progress, silent
 from jhu_warehouse.report.data import report_data
 from jhu_warehouse.report.marts import read_rows
@@ -56,7 +58,9 @@ def write_report(
     """Render the current export's report and publish it at `report/index.html`."""
     started = time.perf_counter()
     lake = lake if lake is not None else open_lake(settings)
-    rows, export = read_rows(settings, lake)
+    # DuckDB's own S3 requests (reading the exported Parquet) count in the lake's summary too.
+    with record_http(lake.stats) if settings.lake_is_s3 else nullcontext():
+        rows, export = read_rows(settings, lake)
     progress(
         f"  read {sum(len(r) for r in rows.values()):,} rows from the export of "
         f"{export.exported_at} ({time.perf_counter() - started:.1f} s)"
