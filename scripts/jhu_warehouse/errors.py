@@ -9,5 +9,5 @@ class JhuError(Exception):
     """
 
 
-class LakeChanged(JhuError):
+class LakeChangedError(JhuError):
     """A conditional write found the object replaced since it was read (another writer)."""

@@ -103,7 +103,7 @@ class Lake(Protocol):
     def put_bytes_if(self, key: str, data: bytes, version: str | None) -> None:
         """Write only if the object is still at ``version`` (None: only if there is none).
 
-        Raises ``LakeChanged`` otherwise: someone else replaced it since it was read.
+        Raises ``LakeChangedError`` otherwise: someone else replaced it since it was read.
         """
         ...
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from jhu_warehouse.errors import JhuError, LakeChanged
+from jhu_warehouse.errors import JhuError, LakeChangedError
 from jhu_warehouse.lake.base import LOCK_KEY, LakeStats, LockHolder, ObjectInfo
 from jhu_warehouse.lake.documents import sha256_file
 
@@ -161,7 +161,7 @@ class LocalLake:
         with self._folder_locked(path.parent):
             _, now = self.read_versioned(key)
             if now != version:
-                raise LakeChanged(
+                raise LakeChangedError(
                     f"{path} changed while this run was working (another writer?): nothing of "
                     "this run was made current; run again"
                 )

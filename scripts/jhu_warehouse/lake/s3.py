@@ -30,7 +30,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from jhu_warehouse.config import Settings
-from jhu_warehouse.errors import JhuError, LakeChanged
+from jhu_warehouse.errors import JhuError, LakeChangedError
 from jhu_warehouse.lake.base import LOCK_KEY, LakeStats, LockHolder, ObjectInfo
 from jhu_warehouse.lake.documents import sha256_file
 from jhu_warehouse.lake.locking import is_dead
@@ -331,7 +331,7 @@ class S3Lake:
     def put_bytes_if(self, key: str, data: bytes, version: str | None) -> None:
         """A conditional PUT: If-Match on the ETag read, If-None-Match: * for the first one."""
         if self._put_conditional(key, data, version) is None:
-            raise LakeChanged(
+            raise LakeChangedError(
                 f"{self.uri(key)} changed while this run was working (another writer?): "
                 "nothing of this run was made current; run again"
             )
