@@ -182,24 +182,34 @@ class LocalLake:
     # -- the writer's lock --------------------------------------------------------------------
 
     def try_lock(self, holder: LockHolder) -> tuple[bool, LockHolder | None]:
+        """flock `_lock.json`; a run that ends removes it, so the file's inode is checked after
+        the flock (the file may have been removed and made again meanwhile)."""
         path = self._path(LOCK_KEY)
         self._mkdir(self._root)
-        try:
-            handle = path.open("a+b")
-        except OSError as exc:
-            raise write_error(self.root, path, exc) from None
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            other = _holder(handle.read())
-            handle.close()
-            return False, other
+        while True:
+            try:
+                handle = path.open("a+b")
+            except OSError as exc:
+                raise write_error(self.root, path, exc) from None
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                other = _holder(handle.read())
+                handle.close()
+                return False, other
+            try:
+                same = path.stat().st_ino == os.fstat(handle.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            handle.close()  # its holder removed it as we opened it: take the new one
         handle.seek(0)
-        previous = _holder(handle.read())
+        previous = _holder(handle.read())  # still there: its run was killed
         handle.seek(0)
         handle.truncate()
-        handle.write(json.dumps(holder.__dict__ | {"released": False}).encode() + b"\n")
+        handle.write(json.dumps(holder.__dict__).encode() + b"\n")
         handle.flush()
         self._lock_handle = handle
         return True, previous
@@ -208,16 +218,14 @@ class LocalLake:
         return self._lock_handle is not None  # the kernel holds it for as long as we live
 
     def release_lock(self, holder: LockHolder) -> None:
+        """Remove the lock file while still holding it, then let go."""
         handle, self._lock_handle = self._lock_handle, None
         if handle is None:
             return
         try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(json.dumps(holder.__dict__ | {"released": True}).encode() + b"\n")
-            handle.flush()
+            self._path(LOCK_KEY).unlink(missing_ok=True)
         except OSError:
-            pass  # disk full: the OS lock still goes with the handle
+            pass  # a read-only folder now: the OS lock still goes with the handle
         finally:
             handle.close()
 
@@ -231,11 +239,9 @@ class LocalLake:
 
 
 def _holder(data: bytes) -> LockHolder | None:
-    """The holder a lock file names; None when it is empty or was released on the way out."""
+    """The holder a lock file names; None when it is empty (just created)."""
     try:
         document = json.loads(data or b"null")
-        if not isinstance(document, dict) or document.pop("released", True):
-            return None
-        return LockHolder(**document)
+        return LockHolder(**document) if isinstance(document, dict) else None
     except (ValueError, TypeError):
         return None

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -29,7 +28,7 @@ from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jhu_warehouse.config import Settings
+from jhu_warehouse.config import Settings, check_s3_uri
 from jhu_warehouse.errors import JhuError, LakeChangedError
 from jhu_warehouse.lake.base import LOCK_KEY, LakeStats, LockHolder, ObjectInfo
 from jhu_warehouse.lake.documents import sha256_file
@@ -52,9 +51,6 @@ CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 60.0
 DEFAULT_REGION = "us-east-1"
 
-#: S3's bucket naming rules (general purpose buckets).
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-
 
 @dataclass(frozen=True)
 class S3Location:
@@ -70,13 +66,7 @@ def parse_s3_uri(uri: str) -> S3Location:
     bucket, _, prefix = uri[len("s3://") :].partition("/")
     if not bucket:
         raise JhuError(f"JHU_LAKE={uri!r}: an S3 lake needs a bucket, as s3://bucket/prefix")
-    if not BUCKET_NAME.match(bucket):
-        raise JhuError(
-            f"JHU_LAKE={uri!r}: {bucket!r} is not an S3 bucket name (3 to 63 lowercase letters, "
-            "digits, dots and hyphens); an S3 lake is written s3://bucket/prefix"
-        )
-    if "//" in prefix.strip("/"):
-        raise JhuError(f"JHU_LAKE={uri!r}: an empty folder in the prefix; write s3://bucket/a/b")
+    check_s3_uri(uri)
     return S3Location(bucket=bucket, prefix=prefix.strip("/"))
 
 
