@@ -188,7 +188,12 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 def _generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, default=1, help="multiply the US locations by K")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", type=Path, required=True, help="folder to write (replaced)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder to write: new, empty, or made by an earlier `jhu generate` (then replaced)",
+    )
     parser.add_argument(
         "--template",
         type=Path,
