@@ -9,6 +9,7 @@ The settings are handed to dbt through the environment that `profiles.yml` reads
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -183,8 +184,8 @@ def _check_not_held(path: Path, where: str) -> None:
         duckdb.connect(str(path)).close()
     except duckdb.IOException as exc:
         said = " ".join(str(exc).split())
-        holder = said.split("Conflicting lock is held in", 1)[-1].split(". See", 1)[0].strip()
-        by = f" (held by {holder})" if "Conflicting lock" in said else f" ({said[:200]})"
+        found = re.search(r"Conflicting lock is held in (.+?) \(PID (\d+)\)", said)
+        by = f" (pid {found[2]}, {found[1]})" if found else f" ({said[:200]})"
         raise JhuError(
             f"{where}: the warehouse file is open in another process{by}; close that DuckDB "
             "session (an analyst's connection, read-only ones included) and run again"

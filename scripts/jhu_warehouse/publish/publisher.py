@@ -166,6 +166,7 @@ class ExportReport:
         head = (
             f"{len(self.marts)} marts, {self.rows:,} rows: {len(p.uploaded)} uploaded "
             f"({p.bytes_uploaded:,} bytes), {len(p.reused)} reused, {len(p.unchanged)} unchanged"
+            + (f", {len(p.repaired)} repaired" if p.repaired else "")
         )
         if p.manifest_written:
             tail = f"manifest written, {len(p.removed)} old versions removed"
