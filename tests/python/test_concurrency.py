@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from fixtures import SIX_FILES, TIME_SERIES, copy_fixtures, edit_rows
+from fixtures import SIX_FILES, TIME_SERIES, copy_fixtures, edit_rows, small_warehouse
 from jhu_warehouse.config import PROJECT_DIR
 from s3_server import S3Server, running_s3_server
 
@@ -51,32 +51,6 @@ def edited_source(base: Path, bump: int) -> Path:
     for name in TIME_SERIES:
         edit_rows(source / name, change)
     return source
-
-
-def warehouse(base: Path, tag: str) -> dict[str, str]:
-    """A small warehouse file and the dbt artefacts `jhu export` reads; every row says ``tag``."""
-    base.mkdir(parents=True)
-    target = base / "target"
-    target.mkdir()
-    path = base / "warehouse.duckdb"
-    nodes = {}
-    with duckdb.connect(str(path)) as con:
-        con.execute("create schema marts")
-        for index, mart in enumerate(MARTS):
-            con.execute(
-                f"create table marts.{mart} as select range as id, '{tag}' as tag "
-                f"from range({2000 * (index + 1)})"
-            )
-            nodes[f"model.p.{mart}"] = {
-                "resource_type": "model",
-                "name": mart,
-                "schema": "marts",
-                "path": f"marts/{mart}.sql",
-                "constraints": [{"type": "primary_key", "columns": ["id"]}],
-            }
-    (target / "manifest.json").write_text(json.dumps({"nodes": nodes}))
-    (target / "run_results.json").write_text(json.dumps({"metadata": {"invocation_id": tag}}))
-    return {"JHU_DUCKDB": str(path), "DBT_TARGET_PATH": str(target)}
 
 
 def start(command: str, env: dict[str, str], delay: str) -> subprocess.Popen[str]:
@@ -158,7 +132,7 @@ def one_trial(tmp: Path, lake_env: dict[str, str], read: Reader, trial: int) -> 
     check_raw(read, sources)
 
     tags = [f"trial{trial}-input{i}" for i in (0, 1)]
-    envs = [lake_env | warehouse(tmp / f"warehouse-{t}", t) for t in tags]
+    envs = [lake_env | small_warehouse(tmp / f"warehouse-{t}", t, MARTS) for t in tags]
     exports = race("export", envs)
     check_outcomes(exports)
     written = [
