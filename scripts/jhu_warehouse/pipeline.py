@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from jhu_warehouse.build.dbt_build import BuildReport, build, check_warehouse, describe_build
 from jhu_warehouse.config import Settings
@@ -79,7 +79,9 @@ def run(
     lake = lake if lake is not None else open_lake(settings)
     check_warehouse(settings)
     with lake_lock(lake, wait_s=wait_s, progress=progress):
-        return _run_locked(settings, lake, unit_tests=unit_tests, progress=progress)
+        report = _run_locked(settings, lake, unit_tests=unit_tests, progress=progress)
+    # the lock's own requests (its release included) count in the run's summary too
+    return replace(report, lake_summary=lake.stats.summary())
 
 
 def _run_locked(

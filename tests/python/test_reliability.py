@@ -439,6 +439,18 @@ def test_a_full_scratch_disk_during_the_export_is_one_line_and_publishes_nothing
     assert not (tmp_path / "lake" / MARTS_MANIFEST).exists()
 
 
+def test_a_failed_build_keeps_dbts_output_in_its_log_and_says_where(tmp_path: Path) -> None:
+    result = jhu("build", env=clean_env(tmp_path))  # nothing loaded: every staging view fails
+    log = tmp_path / "logs" / "dbt.log"
+    one_line_error(result, "dbt build: ", "node(s) failed", f"details: {log})")
+    ours = ("  [", "build: ")  # the node progress lines and the summary
+    theirs = [
+        line for line in result.stdout.splitlines() if line.strip() and not line.startswith(ours)
+    ]
+    assert theirs == []
+    assert "No files found that match the pattern" in log.read_text()
+
+
 # ------------------------------------------- 5. settings that must be refused are refused
 
 
