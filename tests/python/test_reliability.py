@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -280,6 +281,19 @@ def test_on_s3_a_live_lock_is_refused_and_an_expired_one_taken_over_once(
 
 
 @pytest.mark.s3
+def test_on_s3_a_lock_whose_process_is_gone_on_this_host_is_taken_over_at_once(
+    server: S3Server,
+) -> None:
+    bucket = server.new_bucket()
+    gone = LockHolder(socket.gethostname(), dead_pid(), "2024-05-01T12:00:00Z", 4e9, "abc")
+    server.client().put_object(Bucket=bucket, Key="lake/_lock.json", Body=json.dumps(gone.__dict__))
+    lines: list[str] = []
+    with lake_lock(s3_lake(server, bucket), progress=lines.append):
+        pass
+    assert any(f"left by host {gone.host}, pid {gone.pid}" in line for line in lines)
+
+
+@pytest.mark.s3
 def test_on_s3_the_manifest_is_replaced_only_if_it_is_still_the_one_read(
     server: S3Server,
 ) -> None:
@@ -388,23 +402,28 @@ def test_a_warehouse_held_by_an_analysts_session_is_one_line_before_the_load(
     assert not (tmp_path / "lake" / RAW_MANIFEST).exists()
 
 
-def namespace(*mounts: str) -> tuple[str, ...]:
-    """A prefix running the command in a private mount namespace after ``mounts`` (shell)."""
+def namespace(*mounts: str, after: str = "") -> tuple[str, ...]:
+    """A prefix running the command in a private mount namespace after ``mounts`` (shell), then
+    ``after`` (the command's exit status kept)."""
     if shutil.which("unshare") is None or os.geteuid() != 0:
         pytest.skip("needs root and unshare(1) for a private tmpfs or read-only bind")
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip("mount namespaces are not allowed here")
-    script = " && ".join([*mounts, 'exec "$@"'])
+    run = f'"$@"; status=$?; {after}; exit $status' if after else 'exec "$@"'
+    script = " && ".join([*mounts, run])
     return ("unshare", "-m", "sh", "-c", script, "sh")
 
 
 def test_a_full_disk_under_the_lake_is_one_line_and_leaves_no_tmp(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     lake.mkdir()
-    prefix = namespace(f"mount -t tmpfs -o size=8k tmpfs {lake}")
+    left = tmp_path / "left-in-the-lake.txt"
+    after = f"find {lake} -name '*.tmp' > {left}"  # seen inside the namespace, where it is full
+    prefix = namespace(f"mount -t tmpfs -o size=8k tmpfs {lake}", after=after)
     result = jhu("load", env=clean_env(tmp_path), prefix=prefix)
     one_line_error(result, f"(JHU_LAKE={lake})", "No space left on device", "free space")
+    assert left.read_text() == ""
 
 
 def test_a_read_only_marts_folder_is_one_line_before_the_load(tmp_path: Path) -> None:

@@ -96,10 +96,14 @@ def lake_lock(
     lake.check_writable()
     holder = new_holder(ttl_s)
     deadline = time.monotonic() + wait_s
+    vanished = 0
     while True:
         taken, other = lake.try_lock(holder)
         if taken:
             break
+        if other is None and vanished < 3:
+            vanished += 1  # released (or just being written) as we looked: look again at once
+            continue
         where = lake.uri(LOCK_KEY)
         if time.monotonic() >= deadline:
             who = _since(other) if other else "another run"
