@@ -48,7 +48,8 @@ class PipelineReport:
             f"{build_.tests_passed} tests passed, {build_.tests_warned} warned",
             "export": f"{len(export_.marts)} marts, {export_.rows:,} rows exported: "
             f"{len(published.uploaded)} uploaded, {len(published.reused)} reused, "
-            f"{len(published.unchanged)} unchanged",
+            f"{len(published.unchanged)} unchanged"
+            + (f", {len(published.repaired)} repaired" if published.repaired else ""),
             "report": self.report.summary(),
             "total": "",
         }
