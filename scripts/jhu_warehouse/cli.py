@@ -152,11 +152,13 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from jhu_warehouse.lake import MARTS_MANIFEST, REPORT_INDEX, open_lake
+    from jhu_warehouse.lake.locking import lake_lock
     from jhu_warehouse.report.stage import write_report
 
     lake = open_lake(settings)
     say(f"report: the marts of {lake.uri(MARTS_MANIFEST)} -> {lake.uri(REPORT_INDEX)}")
-    report = write_report(settings, lake, progress=say)
+    with lake_lock(lake, wait_s=args.wait, progress=say):
+        report = write_report(settings, lake, progress=say)
     print(f"report: {report.summary()}; {report.seconds:.1f} s")
     where = report.index_uri if settings.lake_is_s3 else Path(report.index_uri).resolve().as_uri()
     print(f"open it in a browser: {where} (no network needed)")
@@ -371,6 +373,7 @@ COMMANDS = {
         "Write the current export's marts as a static page, {JHU_LAKE}/report/index.html, that "
         "opens from disk with no network; published page last, nothing written when unchanged",
         _report,
+        _wait_argument,
     ),
     "check": Command(
         "check the dbt project's structure, docs and tests",
