@@ -79,7 +79,11 @@ lint: $(STAMP) ## sqlfluff over the SQL, ruff over the Python, the secret scan
 	$(BIN)/ruff format --check scripts tests/python
 	$(BIN)/sqlfluff lint models macros tests/dbt
 
+# dbt would create an empty warehouse file and document no column types: say what to run instead.
 docs: $(STAMP) ## Generate the dbt docs site offline (column types from the warehouse `make run` built)
+	@if [ "$${JHU_TARGET:-duckdb}" = duckdb ] && [ ! -f "$${JHU_DUCKDB:-jhu_covid.duckdb}" ]; then \
+		echo "error: no warehouse file $${JHU_DUCKDB:-jhu_covid.duckdb} (JHU_DUCKDB): run \`make run\` first, then \`make docs\`" >&2; \
+		exit 1; fi
 	$(BIN)/dbt docs generate --static
 	@echo "docs site: $${DBT_TARGET_PATH:-target}/index.html (serve it: dbt docs serve);" \
 		"$${DBT_TARGET_PATH:-target}/static_index.html opens from disk, no server needed"

@@ -9,6 +9,7 @@ imports its stage only when chosen: dbt, DuckDB and boto3 cost most of a second 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,19 @@ def say(line: str) -> None:
 # --- the subcommands ------------------------------------------------------------------------
 
 
+def _wait_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when another run holds the lake's lock, wait up to this long for it (default 0: "
+        "refuse at once, naming the holder)",
+    )
+
+
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    _wait_argument(parser)
     parser.add_argument(
         "--create-bucket",
         action="store_true",
@@ -54,7 +67,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.create_bucket:
         _create_bucket(settings)
-    report = pipeline.run(settings, unit_tests=args.unit_tests, progress=say)
+    report = pipeline.run(settings, unit_tests=args.unit_tests, progress=say, wait_s=args.wait)
     print("summary")
     for line in report.summary_lines():
         print(line)
@@ -72,9 +85,11 @@ def _create_bucket(settings: Settings) -> None:
 def _load(args: argparse.Namespace, settings: Settings) -> int:
     from jhu_warehouse.ingest.land import load
     from jhu_warehouse.lake import RAW_MANIFEST, open_lake
+    from jhu_warehouse.lake.locking import lake_lock
 
     lake = open_lake(settings)
-    report = load(settings, lake, progress=say)
+    with lake_lock(lake, wait_s=args.wait, progress=say):
+        report = load(settings, lake, progress=say)
     print(report.summary())
     if report.manifest_written:
         print(f"manifest: {lake.uri(RAW_MANIFEST)}")
@@ -83,6 +98,7 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _build_arguments(parser: argparse.ArgumentParser) -> None:
+    _wait_argument(parser)
     parser.add_argument(
         "--select",
         "-s",
@@ -92,11 +108,16 @@ def _build_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    from jhu_warehouse.build.dbt_build import build, describe_build
+    from jhu_warehouse.build.dbt_build import build, check_warehouse, describe_build
+    from jhu_warehouse.lake import open_lake
+    from jhu_warehouse.lake.locking import lake_lock
 
+    check_warehouse(settings)
     say(f"build: {describe_build(settings)}")
     extra = ["--select", args.select] if args.select else []
-    report = build(settings, extra, progress=say)
+    # the build reads the raw files: not while another run lands them
+    with lake_lock(open_lake(settings), wait_s=args.wait, progress=say):
+        report = build(settings, extra, progress=say)
     print(f"build: {report.summary()}")
     return 0
 
@@ -104,6 +125,7 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
     from jhu_warehouse.publish.manifest import KEEP_EXPORTS
 
+    _wait_argument(parser)
     parser.add_argument(
         "--keep",
         type=int,
@@ -116,11 +138,13 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     from jhu_warehouse.lake import MARTS_PREFIX, open_lake
+    from jhu_warehouse.lake.locking import lake_lock
     from jhu_warehouse.publish import exporter_for
 
     lake = open_lake(settings)
     say(f"export: marts of {settings.duckdb_path} -> {lake.uri(MARTS_PREFIX)}")
-    report = exporter_for(settings)(settings, lake, keep=args.keep, progress=say)
+    with lake_lock(lake, wait_s=args.wait, progress=say):
+        report = exporter_for(settings)(settings, lake, keep=args.keep, progress=say)
     print(f"export: {report.summary()}")
     print(f"lake: {lake.stats.summary()}")
     return 0
@@ -128,11 +152,13 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from jhu_warehouse.lake import MARTS_MANIFEST, REPORT_INDEX, open_lake
+    from jhu_warehouse.lake.locking import lake_lock
     from jhu_warehouse.report.stage import write_report
 
     lake = open_lake(settings)
     say(f"report: the marts of {lake.uri(MARTS_MANIFEST)} -> {lake.uri(REPORT_INDEX)}")
-    report = write_report(settings, lake, progress=say)
+    with lake_lock(lake, wait_s=args.wait, progress=say):
+        report = write_report(settings, lake, progress=say)
     print(f"report: {report.summary()}; {report.seconds:.1f} s")
     where = report.index_uri if settings.lake_is_s3 else Path(report.index_uri).resolve().as_uri()
     print(f"open it in a browser: {where} (no network needed)")
@@ -164,7 +190,12 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 def _generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, default=1, help="multiply the US locations by K")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", type=Path, required=True, help="folder to write (replaced)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder to write: new, empty, or made by an earlier `jhu generate` (then replaced)",
+    )
     parser.add_argument(
         "--template",
         type=Path,
@@ -323,6 +354,7 @@ COMMANDS = {
         "Load the six JHU files (from JHU_SOURCE, or downloaded from the archived upstream) into "
         "the lake's raw/jhu/: validate all, land the changed ones byte for byte, manifest last",
         _load,
+        _wait_argument,
     ),
     "build": Command(
         "dbt build: seeds, models and tests",
@@ -341,6 +373,7 @@ COMMANDS = {
         "Write the current export's marts as a static page, {JHU_LAKE}/report/index.html, that "
         "opens from disk with no network; published page last, nothing written when unchanged",
         _report,
+        _wait_argument,
     ),
     "check": Command(
         "check the dbt project's structure, docs and tests",
@@ -406,18 +439,41 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+class TerminatedError(Exception):
+    """SIGTERM, raised in the main thread so every `finally` runs: scratch removed, lock freed."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise TerminatedError
+
+
+def os_error_line(exc: OSError) -> str:
+    """The last resort for a file the stages did not name: which file, what, what to do."""
+    where = exc.filename or "a file"
+    return (
+        f"error: cannot use {where}: {exc.strerror or exc}; free space or fix its permissions, "
+        "or point the setting that names it (JHU_LAKE, JHU_DUCKDB, TMPDIR) elsewhere"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         settings = load_settings()
         return int(args.handler(args, settings) or 0)
     except JhuError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except OSError as exc:
+        print(os_error_line(exc), file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, TerminatedError) as exc:
         print("error: interrupted; nothing of this stage was published", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, TerminatedError) else 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -7,3 +7,7 @@ class JhuError(Exception):
     Raised anywhere in the package; only the command line catches it. The message must never
     contain a credential.
     """
+
+
+class LakeChangedError(JhuError):
+    """A conditional write found the object replaced since it was read (another writer)."""

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from jhu_warehouse.build.dbt_build import BuildReport, build, describe_build
+from jhu_warehouse.build.dbt_build import BuildReport, build, check_warehouse, describe_build
 from jhu_warehouse.config import Settings
 from jhu_warehouse.ingest.land import LoadReport, load
 from jhu_warehouse.lake import MARTS_MANIFEST, RAW_PREFIX, REPORT_INDEX, Lake, open_lake
 from jhu_warehouse.lake.duckdb_access import record_http
+from jhu_warehouse.lake.locking import lake_lock
 from jhu_warehouse.progress import Progress, silent
 from jhu_warehouse.publish import exporter_for
 from jhu_warehouse.publish.publisher import ExportReport
@@ -47,7 +48,8 @@ class PipelineReport:
             f"{build_.tests_passed} tests passed, {build_.tests_warned} warned",
             "export": f"{len(export_.marts)} marts, {export_.rows:,} rows exported: "
             f"{len(published.uploaded)} uploaded, {len(published.reused)} reused, "
-            f"{len(published.unchanged)} unchanged",
+            f"{len(published.unchanged)} unchanged"
+            + (f", {len(published.repaired)} repaired" if published.repaired else ""),
             "report": self.report.summary(),
             "total": "",
         }
@@ -64,13 +66,28 @@ def run(
     *,
     unit_tests: bool = False,
     progress: Progress = silent,
+    wait_s: float = 0.0,
 ) -> PipelineReport:
     """Load, build, export and report against one lake; returns what each stage did.
 
     The build leaves dbt's unit tests out unless asked (`unit_tests`, `jhu run --unit-tests`):
     they check the SQL on fixed rows, which CI does (`make test`), not the new data.
+
+    Before anything runs, the warehouse file and the lake are checked writable; the whole run
+    holds the lake's lock (waiting up to ``wait_s`` for another run to finish), so the marts
+    are built and exported from the raw files this run landed, not from another run's.
     """
     lake = lake if lake is not None else open_lake(settings)
+    check_warehouse(settings)
+    with lake_lock(lake, wait_s=wait_s, progress=progress):
+        report = _run_locked(settings, lake, unit_tests=unit_tests, progress=progress)
+    # the lock's own requests (its release included) count in the run's summary too
+    return replace(report, lake_summary=lake.stats.summary())
+
+
+def _run_locked(
+    settings: Settings, lake: Lake, *, unit_tests: bool, progress: Progress
+) -> PipelineReport:
     seconds: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -98,7 +115,8 @@ def run(
 
     progress(f"== report: the export's marts -> {lake.uri(REPORT_INDEX)}")
     t = time.perf_counter()
-    report = write_report(settings, lake, progress=progress)
+    with record_http(lake.stats) if settings.lake_is_s3 else nullcontext():  # DuckDB reads
+        report = write_report(settings, lake, progress=progress)
     progress(f"report: {report.summary()}")
     seconds["report"] = time.perf_counter() - t
 

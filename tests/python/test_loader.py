@@ -254,7 +254,8 @@ def test_main_prints_the_files_a_summary_and_the_lake_requests(
     assert any(line.startswith("6 files unchanged, nothing landed") for line in out)
     assert f"manifest: {tmp_path / 'lake' / MANIFEST}" in out
     assert "lake requests: 7 write; " in "\n".join(out)
-    assert "lake requests: 1 list, 1 read; 0 bytes up" in "\n".join(out)
+    # the re-run checks every landed file (size and sha256) before trusting "unchanged"
+    assert "lake requests: 1 list, 1 read, 6 stat; 0 bytes up" in "\n".join(out)
 
 
 # ---------------------------------------------------------------- bad inputs: nothing lands

@@ -100,7 +100,9 @@ def cut_network_at(lake: S3Lake, key_fragment: str) -> None:
     lake._client.meta.events.register("before-send.s3", drop)
 
 
-def test_an_unchanged_export_costs_one_get_and_no_put(server: S3Server, tmp_path: Path) -> None:
+def test_an_unchanged_export_costs_one_get_a_head_per_mart_and_no_put(
+    server: S3Server, tmp_path: Path
+) -> None:
     bucket = server.new_bucket()
     marts = export_set(tmp_path, 1)
     run_publish(make_lake(server, bucket), marts, 0)
@@ -109,7 +111,8 @@ def test_an_unchanged_export_costs_one_get_and_no_put(server: S3Server, tmp_path
     report = run_publish(again, marts, 1)
 
     assert report.unchanged == list(MARTS)
-    assert again.stats.requests == {"GET": 1}
+    # the manifest, then each current file's size and stored sha256 (checked, not trusted)
+    assert again.stats.requests == {"GET": 1, "HEAD": len(MARTS)}
 
 
 def test_an_export_broken_midway_leaves_the_previous_one_current_and_complete(

@@ -445,6 +445,7 @@ def generate(
     """Write the six files into `out` (created; replaced only as a whole, never half-written)."""
     if scale < 1:
         raise JhuError(f"--scale {scale}: must be a positive integer")
+    check_replaceable(out)
     start = time.perf_counter()
     lookup = read_lookup(template)
     base_us = us_locations(template)
@@ -474,6 +475,17 @@ def generate(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return summary
+
+
+def check_replaceable(out: Path) -> None:
+    """`out` may be replaced only when it is missing, empty, or a folder this generator made."""
+    if out.exists() and not out.is_dir():
+        raise JhuError(f"--out {out}: is a file, not a folder; give a new or empty folder")
+    if out.is_dir() and any(out.iterdir()) and read_marker(out) is None:
+        raise JhuError(
+            f"--out {out}: the folder is not empty and was not made by `jhu generate` (no "
+            f"{MARKER}); give a new or empty folder, nothing was changed"
+        )
 
 
 def read_marker(out: Path) -> dict | None:

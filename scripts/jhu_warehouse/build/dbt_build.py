@@ -9,6 +9,7 @@ The settings are handed to dbt through the environment that `profiles.yml` reads
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -137,6 +138,66 @@ def node_results(result: Any) -> list[NodeResult]:
     return nodes
 
 
+def dbt_log_file(project_dir: Path = PROJECT_DIR) -> Path:
+    """Where dbt writes its log: DBT_LOG_PATH, else logs/ under the project."""
+    folder = Path(os.environ.get("DBT_LOG_PATH") or project_dir / "logs")
+    return (folder if folder.is_absolute() else project_dir / folder) / "dbt.log"
+
+
+def check_warehouse(settings: Settings) -> None:
+    """Before anything runs: the warehouse file can be created or written, and nobody holds it.
+
+    A missing or read-only folder, or a file that another process keeps open (an analyst's
+    DuckDB session, read-only or not, holds a lock a writer cannot take), is one line naming
+    JHU_DUCKDB and what to do.
+    """
+    if settings.target != "duckdb":
+        return
+    path = Path(settings.duckdb_path)
+    folder = path.absolute().parent
+    where = f"JHU_DUCKDB={settings.duckdb_path}"
+    if not folder.is_dir():
+        raise JhuError(
+            f"{where}: the folder {folder} does not exist; create it, or set JHU_DUCKDB to a "
+            "file in an existing folder"
+        )
+    probe = folder / f".{path.name}.probe-{os.getpid()}.tmp"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+        if path.exists():
+            with path.open("r+b"):
+                pass
+    except OSError as exc:
+        raise JhuError(
+            f"{where}: cannot write {exc.filename or folder} ({exc.strerror}); make it writable, "
+            "or set JHU_DUCKDB to a file in a writable folder"
+        ) from None
+    if path.exists():
+        _check_not_held(path, where)
+
+
+def _check_not_held(path: Path, where: str) -> None:
+    import duckdb
+
+    try:
+        duckdb.connect(str(path)).close()
+    except duckdb.IOException as exc:
+        said = " ".join(str(exc).split())
+        found = re.search(r"Conflicting lock is held in (.+?) \(PID (\d+)\)", said)
+        by = f" (pid {found[2]}, {found[1]})" if found else f" ({said[:200]})"
+        raise JhuError(
+            f"{where}: the warehouse file is open in another process{by}; close that DuckDB "
+            "session (an analyst's connection, read-only ones included) and run again"
+        ) from None
+    except duckdb.Error as exc:
+        said = " ".join(str(exc).split())[:200]
+        raise JhuError(
+            f"{where}: not a DuckDB file DuckDB can open ({said}); move it away, or set "
+            "JHU_DUCKDB to another file"
+        ) from None
+
+
 def failure_line(failures: Sequence[NodeResult]) -> str:
     """One line naming the failing nodes (the first few) and what dbt said about each."""
     named = "; ".join(
@@ -148,7 +209,7 @@ def failure_line(failures: Sequence[NodeResult]) -> str:
         if len(failures) > MAX_NAMED_FAILURES
         else ""
     )
-    return f"dbt build: {len(failures)} node(s) failed: {named}{more} (details: dbt.log)"
+    return f"dbt build: {len(failures)} node(s) failed: {named}{more} (details: {dbt_log_file()})"
 
 
 class _NodeProgress:
@@ -219,7 +280,7 @@ def invoke(
             release_warehouse()
     if outcome.exception is not None:
         said = " ".join(str(outcome.exception).split()) or type(outcome.exception).__name__
-        raise JhuError(f"dbt {command}: {said[:MAX_MESSAGE]}")
+        raise JhuError(f"dbt {command}: {said[:MAX_MESSAGE]} (dbt's log: {dbt_log_file()})")
     return outcome.result, get_invocation_id()
 
 

@@ -20,7 +20,11 @@ def profiles_dir() -> Path:
 
 
 def dbt_args(command: str, extra: Sequence[str] = (), project_dir: Path = PROJECT_DIR) -> list[str]:
-    """A dbt command line for this project: its folder, the repo's profiles, dbt's quiet mode."""
+    """A dbt command line for this project: its folder, the repo's profiles, dbt's quiet mode.
+
+    Nothing of dbt's reaches the terminal (the stages report progress through callbacks and
+    failures as one line); all of it goes to dbt's log file, at debug level.
+    """
     return [
         command,
         "--project-dir",
@@ -28,5 +32,9 @@ def dbt_args(command: str, extra: Sequence[str] = (), project_dir: Path = PROJEC
         "--profiles-dir",
         str(profiles_dir()),
         "--quiet",
+        "--log-level",
+        "none",
+        "--log-level-file",
+        "debug",
         *extra,
     ]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -38,6 +37,7 @@ from jhu_warehouse.ingest.manifest import (
 from jhu_warehouse.ingest.validation import FileProfile, profile_file
 from jhu_warehouse.lake import RAW_MANIFEST, RAW_PREFIX, Lake
 from jhu_warehouse.lake.documents import sha256_file, utc_now_iso
+from jhu_warehouse.lake.scratch import scratch_dir
 from jhu_warehouse.progress import Progress, silent
 from jhu_warehouse.sources.fetch import DEFAULT_TIMEOUT, FetchedFile, fetch_files
 from jhu_warehouse.sources.jhu_files import UPSTREAM_BASE
@@ -120,10 +120,57 @@ def next_manifest(
 
 def read_manifest(lake: Lake) -> LoadManifest:
     """The lake's current load manifest; an empty one when there is none yet."""
-    data = lake.read_bytes(RAW_MANIFEST)
+    return read_manifest_versioned(lake)[0]
+
+
+def read_manifest_versioned(lake: Lake) -> tuple[LoadManifest, str | None]:
+    """The load manifest and its version: the new one replaces only that (compare-and-swap)."""
+    data, version = lake.read_versioned(RAW_MANIFEST)
     if data is None:
-        return LoadManifest()
-    return parse_load_manifest(data, lake.uri(RAW_MANIFEST))
+        return LoadManifest(), None
+    return parse_load_manifest(data, lake.uri(RAW_MANIFEST)), version
+
+
+# -- what is in the lake: checked before "unchanged" is trusted ------------------------------
+
+
+def damaged_files(lake: Lake, current: LoadManifest, names: list[str]) -> dict[str, str]:
+    """The landed files (of ``names``) whose size or sha256 in the lake differ from the manifest.
+
+    One stat per file: locally the file's size and sha256; on S3 one HEAD (the object's size and
+    the sha256 stored in its metadata at upload). Returns name -> what is wrong.
+    """
+    damaged = {}
+    for name in names:
+        entry = current.files[name]
+        found = lake.stat(raw_key(name))
+        if found is None:
+            damaged[name] = "missing from the lake"
+        elif found.size != entry.bytes:
+            damaged[name] = f"{found.size:,} bytes in the lake, {entry.bytes:,} in the manifest"
+        elif found.sha256 != entry.sha256:
+            damaged[name] = "its sha256 in the lake differs from the manifest's"
+    return damaged
+
+
+def check_lake_against_manifest(
+    lake: Lake, current: LoadManifest, new: Mapping[str, LoadEntry], progress: Progress
+) -> list[str]:
+    """Names to land again although their source is unchanged: the lake's copy is damaged.
+
+    A manifest entry the source no longer has cannot be repaired: one line naming it.
+    """
+    same = [n for n in new if n in current.files and current.files[n].sha256 == new[n].sha256]
+    gone = [n for n in current.files if n not in new]
+    damaged = damaged_files(lake, current, [*same, *gone])
+    for name, problem in damaged.items():
+        if name not in new:
+            raise JhuError(
+                f"{lake.uri(raw_key(name))}: {problem}, and the source no longer has "
+                f"{name} to land it again; restore it in JHU_SOURCE and run again"
+            )
+        progress(f"  damaged    {name}: {problem}; landing it again from the source")
+    return list(damaged)
 
 
 def _entry(fetched: FetchedFile, profile: FileProfile, sha256: str, loaded_at: str) -> LoadEntry:
@@ -215,12 +262,12 @@ def load(
     invalid.
     """
     started = time.perf_counter()
-    current = read_manifest(lake)
+    current, manifest_version = read_manifest_versioned(lake)
     where = settings.source or base_url
     progress(f"loading the JHU files from {where}")
-    with tempfile.TemporaryDirectory(prefix="jhu-load-") as scratch:
+    with scratch_dir("load") as scratch:
         fetched = fetch_files(
-            settings.source, Path(scratch), base_url=base_url, timeout=timeout, progress=progress
+            settings.source, scratch, base_url=base_url, timeout=timeout, progress=progress
         )
         profiles = _validate_all(fetched, progress)
 
@@ -236,6 +283,8 @@ def load(
 
         present = set(lake.list(RAW_PREFIX)) if current.files else set()
         landing = changed_files(new, current, present)
+        repairs = check_lake_against_manifest(lake, current, new, progress)
+        landing += [name for name in repairs if name not in landing]
         for item in fetched:
             entry = new[item.name]
             if item.name in landing:
@@ -250,7 +299,8 @@ def load(
                 progress(f"  unchanged  {item.name}: same sha256 as in the manifest, not landed")
 
     if landing:
-        lake.put_bytes(RAW_MANIFEST, dump_load_manifest(next_manifest(current, new, landing)))
+        manifest = dump_load_manifest(next_manifest(current, new, landing))
+        lake.put_bytes_if(RAW_MANIFEST, manifest, manifest_version)
     return LoadReport(
         files=tuple(
             FileReport(

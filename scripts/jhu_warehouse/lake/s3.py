@@ -14,10 +14,11 @@ Why it looks the way it does:
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,14 +28,16 @@ from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jhu_warehouse.config import Settings
-from jhu_warehouse.errors import JhuError
-from jhu_warehouse.lake.base import LakeStats
+from jhu_warehouse.config import Settings, check_s3_uri
+from jhu_warehouse.errors import JhuError, LakeChangedError
+from jhu_warehouse.lake.base import LOCK_KEY, LakeStats, LockHolder, ObjectInfo
 from jhu_warehouse.lake.documents import sha256_file
+from jhu_warehouse.lake.locking import is_dead
 from jhu_warehouse.lake.s3_errors import (
     ACCESS_DENIED_ERRORS,
     MAX_ATTEMPTS,
     MISSING_KEY_ERRORS,
+    PRECONDITION_ERRORS,
     describe_error,
     error_code,
     location_text,
@@ -63,6 +66,7 @@ def parse_s3_uri(uri: str) -> S3Location:
     bucket, _, prefix = uri[len("s3://") :].partition("/")
     if not bucket:
         raise JhuError(f"JHU_LAKE={uri!r}: an S3 lake needs a bucket, as s3://bucket/prefix")
+    check_s3_uri(uri)
     return S3Location(bucket=bucket, prefix=prefix.strip("/"))
 
 
@@ -147,6 +151,7 @@ class S3Lake:
         self._transfer_config = transfer_config or default_transfer_config()
         self._lock = threading.Lock()
         self._endpoint = str(client.meta.endpoint_url)
+        self._lock_etag: str | None = None
         client.meta.events.register("before-send.s3", self._count_request)
 
     @classmethod
@@ -241,14 +246,152 @@ class S3Lake:
 
     def put_bytes(self, key: str, data: bytes) -> None:
         """One PUT; S3 makes it visible whole or not at all. The sha256 goes in the metadata."""
+        self._put(key, data)
+
+    def _put(self, key: str, data: bytes, **condition: str) -> str:
+        """One PUT (conditional with IfMatch / IfNoneMatch); the new ETag."""
         with self._translated("PutObject", key):
-            self._client.put_object(
+            response = self._client.put_object(
                 Bucket=self.location.bucket,
                 Key=self.object_key(key),
                 Body=data,
                 ContentType=content_type(key),
                 Metadata={"sha256": hashlib.sha256(data).hexdigest()},
+                **condition,
             )
+        return str(response.get("ETag", ""))
+
+    def _put_conditional(self, key: str, data: bytes, version: str | None) -> str | None:
+        """A PUT only if the object is still at ETag ``version`` (None: only if there is none);
+        the new ETag, or None when the condition failed (HTTP 412, or 409 for a race)."""
+        condition = {"IfMatch": version} if version else {"IfNoneMatch": "*"}
+        try:
+            response = self._client.put_object(
+                Bucket=self.location.bucket,
+                Key=self.object_key(key),
+                Body=data,
+                ContentType=content_type(key),
+                Metadata={"sha256": hashlib.sha256(data).hexdigest()},
+                **condition,
+            )
+        except ClientError as exc:
+            if error_code(exc) in PRECONDITION_ERRORS:
+                return None
+            raise self._error(exc, "PutObject", key) from None
+        except BotoCoreError as exc:
+            raise self._error(exc, "PutObject", key) from None
+        return str(response.get("ETag", ""))
+
+    # -- checks and compare-and-swap ----------------------------------------------------------
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        """One HEAD: the object's size and the sha256 stored in its metadata at upload."""
+        try:
+            response = self._client.head_object(
+                Bucket=self.location.bucket, Key=self.object_key(key)
+            )
+        except ClientError as exc:
+            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise self._error(exc, "HeadObject", key) from None
+        except BotoCoreError as exc:
+            raise self._error(exc, "HeadObject", key) from None
+        metadata = response.get("Metadata") or {}
+        return ObjectInfo(size=int(response["ContentLength"]), sha256=metadata.get("sha256"))
+
+    def read_versioned(self, key: str) -> tuple[bytes | None, str | None]:
+        """The object's content and its ETag (one GET), or (None, None)."""
+        object_key = self.object_key(key)
+        try:
+            response = self._client.get_object(Bucket=self.location.bucket, Key=object_key)
+            data: bytes = response["Body"].read()
+        except ClientError as exc:
+            code = error_code(exc)
+            if code in MISSING_KEY_ERRORS:
+                return None, None
+            if code in ACCESS_DENIED_ERRORS and not self._exists(key):
+                return None, None
+            raise self._error(exc, "GetObject", key) from None
+        except BotoCoreError as exc:
+            raise self._error(exc, "GetObject", key) from None
+        with self._lock:
+            self.stats.bytes_down += len(data)
+        return data, str(response.get("ETag", ""))
+
+    def put_bytes_if(self, key: str, data: bytes, version: str | None) -> None:
+        """A conditional PUT: If-Match on the ETag read, If-None-Match: * for the first one."""
+        if self._put_conditional(key, data, version) is None:
+            raise LakeChangedError(
+                f"{self.uri(key)} changed while this run was working (another writer?): "
+                "nothing of this run was made current; run again"
+            )
+
+    def check_writable(self) -> None:
+        """Nothing to probe: the lock's conditional PUT is the first write, and says why not."""
+
+    # -- the writer's lock --------------------------------------------------------------------
+
+    def _lock_document(self, holder: LockHolder) -> bytes:
+        return json.dumps(holder.__dict__).encode() + b"\n"
+
+    def try_lock(self, holder: LockHolder) -> tuple[bool, LockHolder | None]:
+        """Create the lock (If-None-Match: *), or take over a dead one (If-Match on its ETag)."""
+        etag = self._put_conditional(LOCK_KEY, self._lock_document(holder), None)
+        if etag is not None:
+            self._lock_etag = etag
+            return True, None
+        data, version = self.read_versioned(LOCK_KEY)
+        if data is None:
+            return False, None  # released meanwhile: the caller tries again
+        other = _lock_holder(data)
+        if other is not None and not is_dead(other):
+            return False, other
+        etag = self._put_conditional(LOCK_KEY, self._lock_document(holder), version)
+        if etag is None:
+            return False, other  # another run took it over first
+        self._lock_etag = etag
+        return True, other or LockHolder("unknown", 0, "unknown", 0.0, "")
+
+    def renew_lock(self, holder: LockHolder) -> bool:
+        etag = self._put_conditional(LOCK_KEY, self._lock_document(holder), self._lock_etag)
+        if etag is None:
+            return False
+        self._lock_etag = etag
+        return True
+
+    def release_lock(self, holder: LockHolder) -> None:
+        """One DELETE, only if the lock is still ours (If-Match)."""
+        etag, self._lock_etag = self._lock_etag, None
+        if not etag:
+            return
+        # taken over meanwhile, or unreachable: then it expires on its own
+        with suppress(ClientError, BotoCoreError):
+            self._client.delete_object(
+                Bucket=self.location.bucket, Key=self.object_key(LOCK_KEY), IfMatch=etag
+            )
+
+    def remove_leftovers(self, killed: bool) -> list[str]:
+        """After taking over a killed run's lock: abort its incomplete multipart uploads."""
+        if not killed:
+            return []
+        search = f"{self.location.prefix}/" if self.location.prefix else ""
+        removed = []
+        try:
+            response = self._client.list_multipart_uploads(
+                Bucket=self.location.bucket, Prefix=search
+            )
+            for upload in response.get("Uploads", []):
+                self._client.abort_multipart_upload(
+                    Bucket=self.location.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+                removed.append(f"s3://{self.location.bucket}/{upload['Key']} (upload)")
+        except ClientError as exc:
+            if error_code(exc) not in ACCESS_DENIED_ERRORS:
+                raise self._error(exc, "ListMultipartUploads", None) from None
+            # without s3:ListBucketMultipartUploads: the bucket's lifecycle rule aborts them
+        except BotoCoreError as exc:
+            raise self._error(exc, "ListMultipartUploads", None) from None
+        return removed
 
     def put_file(self, key: str, path: Path) -> None:
         """Upload a local file; from MULTIPART_THRESHOLD up in parts (aborted if it fails)."""
@@ -307,6 +450,13 @@ class S3Lake:
         with self._translated("CreateBucket", None):
             self._client.create_bucket(**options)
         return True
+
+
+def _lock_holder(data: bytes) -> LockHolder | None:
+    try:
+        return LockHolder(**json.loads(data))
+    except (ValueError, TypeError):
+        return None
 
 
 def create_bucket_if_missing(settings: Settings) -> str | None:

@@ -38,6 +38,7 @@ IAM_ACTIONS = {
     "UploadPart": "s3:PutObject",
     "CompleteMultipartUpload": "s3:PutObject",
     "AbortMultipartUpload": "s3:AbortMultipartUpload",
+    "ListMultipartUploads": "s3:ListBucketMultipartUploads",
     "ListObjectsV2": "s3:ListBucket",
     "DeleteObject": "s3:DeleteObject",
     "HeadBucket": "s3:ListBucket",
@@ -55,6 +56,8 @@ CREDENTIAL_ERRORS = frozenset(
 ACCESS_DENIED_ERRORS = frozenset({"AccessDenied", "AllAccessDisabled", "403", "Forbidden"})
 #: Only S3's own answer counts as "no such key": a bare 404 may come from something that is not S3.
 MISSING_KEY_ERRORS = frozenset({"NoSuchKey"})
+#: A conditional write whose condition failed: 412, or 409 when another conditional write raced.
+PRECONDITION_ERRORS = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict"})
 
 
 def location_text(bucket: str, key: str | None) -> str:

@@ -58,14 +58,23 @@ def write_mart_parquet(con: Any, spec: MartSpec, out_dir: Path) -> MartFile:
     missing = [c for c in spec.primary_key if c not in names]
     if missing:
         raise JhuError(f"export: mart {spec.name}: primary key column(s) {missing} not in table")
+    import duckdb
+
     order = sort_order(names, spec.primary_key)
     path = out_dir / f"{spec.name}.parquet"
     relation = f"{_quote(spec.schema)}.{_quote(spec.relation)}"
     order_by = ", ".join(_quote(c) for c in order)
-    con.execute(
-        f"copy (select * from {relation} order by {order_by}) "
-        f"to '{path.as_posix()}' (format parquet, compression zstd)"
-    )
+    try:
+        con.execute(
+            f"copy (select * from {relation} order by {order_by}) "
+            f"to '{path.as_posix()}' (format parquet, compression zstd)"
+        )
+    except duckdb.IOException as exc:
+        said = str(exc).strip().splitlines()[0][:200]
+        raise JhuError(
+            f"export: cannot write {path} in the scratch folder (TMPDIR={out_dir.parent}): "
+            f"{said}; free space there or set TMPDIR to a folder with room"
+        ) from None
     (rows,) = con.execute(f"select count(*) from {relation}").fetchone()
     types = tuple((str(n), str(t)) for n, t in columns)
     return MartFile.written(spec.name, path, int(rows), types, spec.primary_key)

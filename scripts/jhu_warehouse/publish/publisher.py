@@ -11,13 +11,19 @@ drift apart:
 - after the new manifest is in place, versions not named by the last ``keep`` exports (and
   files orphaned by interrupted exports) are deleted.
 
-One export at a time per lake: two concurrent exports could delete each other's new files.
+- before "identical to the current export" is trusted, every file the current export names is
+  checked in the lake (size and sha256: one HEAD each on S3); a missing or damaged one is
+  uploaded again from this export's identical local file;
+- the manifest is replaced only if it is still the one this export read (compare-and-swap: a
+  conditional PUT on S3), and nothing is deleted before that write succeeded.
+
+One export at a time per lake: the command line holds the lake's lock (`lake.locking`); the
+compare-and-swap keeps even an export without it from losing another's manifest.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +35,7 @@ from jhu_warehouse.dbt_project.marts import MARTS_FOLDER, MartSpec, marts_from_m
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.lake import MARTS_MANIFEST, MARTS_PREFIX, Lake
 from jhu_warehouse.lake.documents import utc_now_iso
+from jhu_warehouse.lake.scratch import scratch_dir
 from jhu_warehouse.progress import Progress, silent
 from jhu_warehouse.publish.manifest import (
     KEEP_EXPORTS,
@@ -53,6 +60,8 @@ class PublishReport:
     """Marts identical to the current export."""
     removed: list[str] = field(default_factory=list)
     """Keys deleted: versions no longer named by the last `keep` exports."""
+    repaired: list[str] = field(default_factory=list)
+    """Marts of the current export whose file was missing or damaged in the lake: uploaded again."""
     manifest_written: bool = False
     bytes_uploaded: int = 0
 
@@ -86,15 +95,21 @@ def publish(
     """
     _check_marts(marts, keep)
     report = PublishReport()
-    current = parse_export_manifest(lake.read_bytes(MARTS_MANIFEST))
+    data, version = lake.read_versioned(MARTS_MANIFEST)
+    current = parse_export_manifest(data)
     if is_current(current, marts):
         report.unchanged = sorted(m.name for m in marts)
+        for mart in sorted(marts, key=lambda m: m.name):
+            if not intact(lake, mart):
+                lake.put_file(mart.key, mart.path)
+                report.repaired.append(mart.name)
+                report.bytes_uploaded += mart.bytes
         return report
 
     existing = set(lake.list(f"{MARTS_PREFIX}/"))
     current_marts = current["marts"] if current else {}
     for mart in sorted(marts, key=lambda m: m.name):
-        if mart.key in existing:
+        if mart.key in existing and intact(lake, mart):
             same = current_marts.get(mart.name, {}).get("sha256") == mart.sha256
             (report.unchanged if same else report.reused).append(mart.name)
             continue
@@ -110,13 +125,19 @@ def publish(
         engine=engine,
         keep=keep,
     )
-    lake.put_bytes(MARTS_MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    lake.put_bytes_if(MARTS_MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode(), version)
     report.manifest_written = True
 
     report.removed = stale_keys(existing, manifest)
     if report.removed:
         lake.delete(report.removed)
     return report
+
+
+def intact(lake: Lake, mart: MartFile) -> bool:
+    """The lake holds this version whole: its size and sha256 (S3: the stored one, one HEAD)."""
+    found = lake.stat(mart.key)
+    return found is not None and found.size == mart.bytes and found.sha256 == mart.sha256
 
 
 def sort_order(columns: Sequence[str], primary_key: Sequence[str]) -> list[str]:
@@ -145,9 +166,15 @@ class ExportReport:
         head = (
             f"{len(self.marts)} marts, {self.rows:,} rows: {len(p.uploaded)} uploaded "
             f"({p.bytes_uploaded:,} bytes), {len(p.reused)} reused, {len(p.unchanged)} unchanged"
+            + (f", {len(p.repaired)} repaired" if p.repaired else "")
         )
         if p.manifest_written:
             tail = f"manifest written, {len(p.removed)} old versions removed"
+        elif p.repaired:
+            tail = (
+                f"the current export's files of {', '.join(p.repaired)} were missing or damaged "
+                "in the lake: uploaded again"
+            )
         else:
             tail = "nothing written (identical to the current export)"
         return f"{head}; {tail}; {self.seconds:.1f} s"
@@ -182,11 +209,11 @@ def write_and_publish(
 
     Shared by every engine, so the lake layout and the publish rules cannot drift apart.
     """
-    with tempfile.TemporaryDirectory(prefix=f"jhu-{engine}-export-") as tmp:
+    with scratch_dir(f"{engine}-export") as tmp:
         files = []
         for spec in specs:
             written = time.perf_counter()
-            mart = write_mart(spec, Path(tmp))
+            mart = write_mart(spec, tmp)
             progress(
                 f"  {mart.name}: {mart.rows:,} rows, {len(mart.columns)} columns, "
                 f"{mart.bytes:,} bytes, sha256 {mart.sha256[:16]} "
