@@ -35,6 +35,9 @@ from jhu_warehouse.progress import Progress, silent
 LOCK_TTL_S = 600.0
 #: How often a waiting run looks again, and says it is still waiting.
 POLL_S = 2.0
+#: A lock held but not yet naming its holder is looked at again this often, for up to 2 s.
+UNNAMED_LOOKS = 40
+UNNAMED_PAUSE_S = 0.05
 
 
 def new_holder(ttl_s: float = LOCK_TTL_S) -> LockHolder:
@@ -101,8 +104,11 @@ def lake_lock(
         taken, other = lake.try_lock(holder)
         if taken:
             break
-        if other is None and vanished < 3:
-            vanished += 1  # released (or just being written) as we looked: look again at once
+        if other is None and vanished < UNNAMED_LOOKS:
+            # released as we looked, or taken a moment ago by a run still writing its name:
+            # look again shortly, so the refusal can name the holder
+            vanished += 1
+            time.sleep(UNNAMED_PAUSE_S)
             continue
         where = lake.uri(LOCK_KEY)
         if time.monotonic() >= deadline:
