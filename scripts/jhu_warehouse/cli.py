@@ -60,6 +60,12 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
         help="also run dbt's unit tests (they test the SQL on fixed rows; `make test` runs them, "
         "a production run skips them as dbt recommends)",
     )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="build, export and report even when nothing they depend on changed since the last "
+        "complete run (which a re-run otherwise skips)",
+    )
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -67,7 +73,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.create_bucket:
         _create_bucket(settings)
-    report = pipeline.run(settings, unit_tests=args.unit_tests, progress=say, wait_s=args.wait)
+    report = pipeline.run(
+        settings,
+        unit_tests=args.unit_tests,
+        progress=say,
+        wait_s=args.wait,
+        full_refresh=args.full_refresh,
+    )
     print("summary")
     for line in report.summary_lines():
         print(line)

@@ -5,6 +5,14 @@ Each stage is the same code as its own subcommand (`jhu load`, `jhu build`, `jhu
 module only runs them in order against one lake and returns what each did. A stage that fails
 stops the run with its one-line error: what earlier stages published stays consistent (each
 publishes behind its manifest), and nothing of the failed stage is current.
+
+An unchanged re-run costs nothing: when everything a build depends on (the landed files'
+sha256s, the project, the package code, the versions of dbt and DuckDB, the settings) is what
+the last complete run built from, the warehouse file is still the one that build left, and the
+current export and report are whole in the lake, the build, the export and the report are
+skipped (`unchanged_since`). `--full-refresh` runs them anyway. The record of the last complete
+run is a small JSON beside dbt's artefacts (`dbt_project.fingerprint`), written after the
+report; it is removed before a build starts, so a run that fails leaves nothing to skip on.
 """
 
 from __future__ import annotations
@@ -12,52 +20,80 @@ from __future__ import annotations
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from typing import Any
 
 from jhu_warehouse.build.dbt_build import BuildReport, build, check_warehouse, describe_build
 from jhu_warehouse.config import Settings
+from jhu_warehouse.dbt_project import fingerprint
 from jhu_warehouse.ingest.land import LoadReport, load
 from jhu_warehouse.lake import MARTS_MANIFEST, RAW_PREFIX, REPORT_INDEX, Lake, open_lake
 from jhu_warehouse.lake.duckdb_access import record_http
 from jhu_warehouse.lake.locking import lake_lock
 from jhu_warehouse.progress import Progress, silent
 from jhu_warehouse.publish import exporter_for
-from jhu_warehouse.publish.publisher import ExportReport
+from jhu_warehouse.publish.publisher import ExportReport, intact_export
 from jhu_warehouse.report.stage import ReportResult, write_report
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """Why the build, the export and the report did not run: nothing they depend on changed."""
+
+    dbt_invocation_id: str
+    """The build whose warehouse file and export are still current."""
+    marts: int
+    """The marts of the current export, checked whole in the lake."""
+
+
+@dataclass(frozen=True)
 class PipelineReport:
-    """What one run did, stage by stage."""
+    """What one run did, stage by stage (build, export and report are None when skipped)."""
 
     load: LoadReport
-    build: BuildReport
-    export: ExportReport
-    report: ReportResult
+    build: BuildReport | None
+    export: ExportReport | None
+    report: ReportResult | None
     seconds: dict[str, float]
     """Wall-clock seconds per stage (load, build, export, report) and in total."""
     lake_summary: str
     """The lake's requests and bytes moved over the whole run."""
+    skipped: Skipped | None = None
 
     def summary_lines(self) -> list[str]:
         """The closing summary: one line per stage with its seconds, the total, the lake."""
-        load, build_, export_ = self.load, self.build, self.export
-        published = export_.publish
+        load = self.load
         stages = {
             "load": f"{len(load.landed)} files landed, {len(load.unchanged)} unchanged",
+            **self._later_stages(),
+            "total": "",
+        }
+        lines = [
+            f"  {stage:<7}{self.seconds.get(stage, 0.0):>7.1f} s  {what}".rstrip()
+            for stage, what in stages.items()
+        ]
+        return [*lines, f"  {'lake':<7}{'':>9}  {self.lake_summary}"]
+
+    def _later_stages(self) -> dict[str, str]:
+        build_, export_, report = self.build, self.export, self.report
+        if build_ is None or export_ is None or report is None:
+            skipped = self.skipped
+            since = f" since dbt invocation {skipped.dbt_invocation_id}" if skipped else ""
+            marts = f"{skipped.marts} marts" if skipped else "the marts"
+            return {
+                "build": f"skipped: inputs unchanged{since}",
+                "export": f"skipped: the current export ({marts}) is whole in the lake",
+                "report": "skipped: the current report is in the lake",
+            }
+        published = export_.publish
+        return {
             "build": f"{build_.models_built} models built, {build_.seeds_loaded} seeds, "
             f"{build_.tests_passed} tests passed, {build_.tests_warned} warned",
             "export": f"{len(export_.marts)} marts, {export_.rows:,} rows exported: "
             f"{len(published.uploaded)} uploaded, {len(published.reused)} reused, "
             f"{len(published.unchanged)} unchanged"
             + (f", {len(published.repaired)} repaired" if published.repaired else ""),
-            "report": self.report.summary(),
-            "total": "",
+            "report": report.summary(),
         }
-        lines = [
-            f"  {stage:<7}{self.seconds[stage]:>7.1f} s  {what}".rstrip()
-            for stage, what in stages.items()
-        ]
-        return [*lines, f"  {'lake':<7}{'':>9}  {self.lake_summary}"]
 
 
 def run(
@@ -67,6 +103,7 @@ def run(
     unit_tests: bool = False,
     progress: Progress = silent,
     wait_s: float = 0.0,
+    full_refresh: bool = False,
 ) -> PipelineReport:
     """Load, build, export and report against one lake; returns what each stage did.
 
@@ -76,17 +113,71 @@ def run(
     Before anything runs, the warehouse file and the lake are checked writable; the whole run
     holds the lake's lock (waiting up to ``wait_s`` for another run to finish), so the marts
     are built and exported from the raw files this run landed, not from another run's.
+
+    An unchanged re-run skips the build, the export and the report (the module docstring);
+    ``full_refresh`` (`jhu run --full-refresh`) runs them whatever the record says.
     """
     lake = lake if lake is not None else open_lake(settings)
     check_warehouse(settings)
     with lake_lock(lake, wait_s=wait_s, progress=progress):
-        report = _run_locked(settings, lake, unit_tests=unit_tests, progress=progress)
+        report = _run_locked(
+            settings, lake, unit_tests=unit_tests, progress=progress, full_refresh=full_refresh
+        )
     # the lock's own requests (its release included) count in the run's summary too
     return replace(report, lake_summary=lake.stats.summary())
 
 
+def unchanged_since(
+    settings: Settings, lake: Lake, inputs: dict[str, Any]
+) -> tuple[Skipped | None, str]:
+    """Whether the build, the export and the report may be skipped, and why (not).
+
+    Checked in this order, the cheap ones first: a record of a complete run; the same inputs;
+    the warehouse file (and its WAL) with the size and mtime_ns that run left; the current
+    export the one that run published, every file it names whole in the lake (one HEAD per
+    mart on S3); the report's page as that run left it. No raw file is read.
+    """
+    if settings.target != "duckdb":
+        return None, f"the {settings.target} target is always built"
+    record = fingerprint.read_record()
+    if record is None:
+        return None, "no record of a complete run in dbt's target folder"
+    changed = fingerprint.changed_parts(record.get("inputs", {}), inputs)
+    if changed:
+        return None, "changed since the last run: " + ", ".join(changed)
+    if fingerprint.warehouse_state(settings) != record.get("warehouse"):
+        return None, f"the warehouse file {settings.duckdb_path} is not the one the last build left"
+    marts = intact_export(lake)
+    if marts is None or marts != record.get("export_marts"):
+        return None, "the current export is not the last run's, or a file of it is not whole"
+    index = lake.stat(REPORT_INDEX)
+    if index is None or [index.size, index.sha256] != record.get("report_index"):
+        return None, "the report's page is not the last run's"
+    return Skipped(dbt_invocation_id=str(record.get("dbt_invocation_id")), marts=len(marts)), ""
+
+
+def _record_run(
+    settings: Settings,
+    lake: Lake,
+    inputs: dict[str, Any],
+    build_report: BuildReport,
+    export_report: ExportReport,
+) -> None:
+    """What the next run compares with: written only after a complete run, the report last."""
+    index = lake.stat(REPORT_INDEX)
+    fingerprint.write_record(
+        {
+            "dbt_invocation_id": build_report.invocation_id,
+            "inputs": inputs,
+            "warehouse": fingerprint.warehouse_state(settings),
+            "export_marts": dict(sorted((m.name, m.sha256) for m in export_report.marts)),
+            "report_index": [index.size, index.sha256] if index else None,
+        }
+    )
+
+
 def _run_locked(
-    settings: Settings, lake: Lake, *, unit_tests: bool, progress: Progress
+    settings: Settings, lake: Lake, *, unit_tests: bool, progress: Progress, full_refresh: bool
 ) -> PipelineReport:
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -96,6 +187,32 @@ def _run_locked(
     load_report = load(settings, lake, progress=progress)
     progress(f"load: {load_report.summary()}")
     seconds["load"] = time.perf_counter() - t
+
+    inputs = fingerprint.build_inputs(
+        settings, {f.name: f.sha256 for f in load_report.files}, unit_tests=unit_tests
+    )
+    if full_refresh:
+        progress("build: --full-refresh: building whatever the last run's record says")
+    else:
+        skipped, why = unchanged_since(settings, lake, inputs)
+        if skipped is not None:
+            progress(
+                f"build, export, report: skipped: inputs unchanged since dbt invocation "
+                f"{skipped.dbt_invocation_id}, the warehouse file and the current export intact "
+                "(--full-refresh runs them)"
+            )
+            seconds["total"] = time.perf_counter() - started
+            return PipelineReport(
+                load=load_report,
+                build=None,
+                export=None,
+                report=None,
+                seconds=seconds,
+                lake_summary=lake.stats.summary(),
+                skipped=skipped,
+            )
+        progress(f"build: {why}")
+    fingerprint.forget_record()
 
     progress(f"== build: {describe_build(settings)}")
     t = time.perf_counter()
@@ -119,6 +236,7 @@ def _run_locked(
     report = write_report(settings, lake, progress=progress)
     progress(f"report: {report.summary()}")
     seconds["report"] = time.perf_counter() - t
+    _record_run(settings, lake, inputs, build_report, export_report)
 
     seconds["total"] = time.perf_counter() - started
     return PipelineReport(

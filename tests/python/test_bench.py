@@ -55,6 +55,7 @@ def test_a_failing_job_reports_its_last_line(tmp_path: Path) -> None:
 def test_results_have_the_issue_fields_and_say_why_a_figure_is_null(tmp_path: Path) -> None:
     results = {
         "pipeline": bench.Measurement(10.0, 900.0, cpu_seconds=12.0),
+        "pipeline_rerun": bench.Measurement(1.2, 200.0, cpu_seconds=1.0),
         "dbt_floor": bench.Measurement(2.5, 150.0, cpu_seconds=2.4),
         "dbt_empty": bench.Measurement(5.0, 300.0, cpu_seconds=5.1),
         "pandas": bench.Measurement(None, None, "out of memory: RSS above 12 GB"),
@@ -63,6 +64,9 @@ def test_results_have_the_issue_fields_and_say_why_a_figure_is_null(tmp_path: Pa
     for field in (
         "scale",
         "pipeline_s",
+        "pipeline_rerun_s",
+        "pipeline_rerun_cpu_s",
+        "pipeline_rerun_peak_rss_mb",
         "dbt_floor_s",
         "dbt_empty_s",
         "pandas_s",
@@ -80,7 +84,8 @@ def test_results_have_the_issue_fields_and_say_why_a_figure_is_null(tmp_path: Pa
     bench.write_results(out, [record])
     assert json.loads(out.read_text())["runs"] == [record]
     table = bench.table([record])
-    assert "| 10 | 73.3 M | 10.0 | 2.5 | 5.0 | - | - | 4.0x |" in table
+    assert record["pipeline_rerun_s"] == 1.2
+    assert "| 10 | 73.3 M | 10.0 | 1.2 | 2.5 | 5.0 | - | - | 4.0x | 0.5x |" in table
     assert "k=10 pandas: out of memory" in table
 
 
@@ -180,3 +185,37 @@ def test_generated_data_is_reused_only_while_its_inputs_are_the_same(
     marker.write_text(json.dumps(recorded))
     bench.scale_data(data, template, 1, 0)
     assert made == [(1, 0), (1, 0), (1, 0)]
+
+
+def test_the_rerun_is_the_pipelines_command_again_on_its_env(tmp_path: Path, monkeypatch) -> None:
+    measured: list[tuple[list[str], dict[str, str], str]] = []
+
+    def measure(command, env, log, timeout_s, memory_limit_bytes):
+        measured.append((command, env, log.name))
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("summary\n")
+        return bench.Measurement(1.0, 100.0, cpu_seconds=1.0)
+
+    def job_command(job, data, work, profiles):
+        return [job, "--once"], {"JHU_LAKE": str(work / job)}
+
+    monkeypatch.setattr(bench, "measure", measure)
+    monkeypatch.setattr(bench, "job_command", job_command)
+    monkeypatch.setattr(bench, "scale_data", lambda *args: (tmp_path / "data", 8))
+    plan = bench.BenchPlan(
+        scales=[1],
+        jobs=["pipeline", "dbt_floor"],
+        template=tmp_path,
+        data_dir=tmp_path / "bench-data",
+        out=tmp_path / "bench-results.json",
+    )
+    (record,) = bench.run(plan)
+
+    assert [log for _, _, log in measured] == [
+        "pipeline.log",
+        "pipeline_rerun.log",
+        "dbt_floor.log",
+    ]
+    assert measured[1][:2] == measured[0][:2]
+    assert record["pipeline_rerun_s"] == 1.0
+    assert "pipeline_rerun_error" not in record

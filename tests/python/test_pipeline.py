@@ -79,6 +79,8 @@ def stages(monkeypatch, tmp_path):
     monkeypatch.setattr(pipeline, "write_report", write_report)
     monkeypatch.setattr(pipeline, "build", build)
     monkeypatch.setattr(pipeline, "exporter_for", lambda settings: export)
+    # the record of a complete run goes beside dbt's artefacts: the test's, not the repo's
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
     settings = load_settings({"JHU_LAKE": str(tmp_path / "lake")})
     return calls, settings
 

@@ -282,6 +282,27 @@ def test_a_second_run_lands_nothing_and_rewrites_no_mart(pipeline_run, capsys):
     assert "write" not in lake_line and "delete" not in lake_line
 
 
+def test_an_unchanged_rerun_skips_the_build_and_writes_nothing(pipeline_run, capsys):
+    with pipeline_run.environment():
+        # the session run had the unit tests: this one builds (or, after the test above, skips)
+        assert cli.main(["run"]) == 0
+        lake_before = lake_snapshot(pipeline_run.lake_root)
+        warehouse = pipeline_run.duckdb_path.stat()
+        results = (pipeline_run.target_path / "run_results.json").read_bytes()
+        capsys.readouterr()
+
+        assert cli.main(["run"]) == 0
+
+    out = capsys.readouterr().out
+    assert "build      0.0 s  skipped: inputs unchanged since dbt invocation" in out
+    assert lake_snapshot(pipeline_run.lake_root) == lake_before
+    after = pipeline_run.duckdb_path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (warehouse.st_size, warehouse.st_mtime_ns)
+    assert (pipeline_run.target_path / "run_results.json").read_bytes() == results
+    lake_line = next(line for line in out.splitlines() if line.startswith("  lake "))
+    assert "write" not in lake_line and "delete" not in lake_line
+
+
 # -------------------------------------------------------------------------------- the docs
 
 

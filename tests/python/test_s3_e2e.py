@@ -45,7 +45,7 @@ REQUESTS = re.compile(r"requests: (?P<requests>[^;]*);")
 
 
 class ServerLog(logging.Handler):
-    """What the S3 server answered for one bucket: requests per verb, and the keys PUT to."""
+    """What the S3 server answered for one bucket: requests per verb, the keys PUT to and read."""
 
     def __init__(self, bucket: str) -> None:
         super().__init__()
@@ -55,6 +55,7 @@ class ServerLog(logging.Handler):
         )
         self.requests: Counter[str] = Counter()
         self.put_keys: list[str] = []
+        self.get_keys: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         match = self.pattern.search(record.getMessage())
@@ -65,6 +66,8 @@ class ServerLog(logging.Handler):
             self.requests[verb] += 1
             if verb == "PUT":
                 self.put_keys.append(path)
+            elif verb == "GET":
+                self.get_keys.append(path)
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,15 @@ def test_a_second_run_with_unchanged_inputs_puts_only_the_lock(s3_runs: S3Runs) 
     assert seen.requests["POST"] == 0  # no multipart upload, no multi-object delete
     first_puts = s3_runs.first.seen.requests["PUT"]
     assert first_puts >= len(SIX_FILES) + 1 + len(CONTRACT_MARTS) + 1  # files and manifests
+
+
+def test_a_second_run_with_unchanged_inputs_reads_no_raw_file(s3_runs: S3Runs) -> None:
+    assert "build      0.0 s  skipped: inputs unchanged" in s3_runs.second.result.stdout
+    raw = f"{PREFIX}/{RAW_PREFIX}/"
+    assert [k for k in s3_runs.first.seen.get_keys if k.startswith(raw)]  # the build read them
+    assert [k for k in s3_runs.second.seen.get_keys if k.startswith(raw)] == [
+        f"{PREFIX}/{RAW_MANIFEST}"
+    ]
 
 
 def test_every_run_prints_the_requests_the_server_saw(s3_runs: S3Runs) -> None:

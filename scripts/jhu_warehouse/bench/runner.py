@@ -5,6 +5,10 @@ process tree, on the same machine:
 
 - pipeline   `jhu run` end to end on the generated files: load (validate, land in a fresh lake),
              `dbt build` (every model and test), export (Parquet per mart);
+- rerun      the same `jhu run` again on the same lake, warehouse file and target folder, right
+             after the pipeline job (`pipeline_rerun_s`): an unchanged re-run, which skips the
+             build, the export and the report, so what is left is starting Python, the load's
+             checks and the skip's (docs/performance.md);
 - dbt floor  `dbt build` of an empty project (bench/floor_project) with the same profile: what any
              dbt invocation costs here, whatever it builds;
 - dbt empty  `dbt build --empty` of this project, on the same files landed beforehand (untimed):
@@ -57,6 +61,8 @@ FLOOR_PROJECT = PROJECT_DIR / "bench" / "floor_project"
 #: Where the real files sit beside a clone (as in CI): the generator's template by default.
 DEFAULT_TEMPLATE = PROJECT_DIR.parent / "shared" / "jhu"
 JOBS = ("pipeline", "dbt_floor", "dbt_empty", "pandas", "spark")
+#: What a scale records: the jobs, and the pipeline's unchanged re-run (run with the pipeline).
+MEASURED = ("pipeline", "pipeline_rerun", *JOBS[1:])
 #: The dbt command line of this environment (the floor and the empty build run it directly).
 DBT = str(Path(sys.executable).with_name("dbt"))
 SAMPLE_SECONDS = 0.05
@@ -338,15 +344,15 @@ def scale_data(
 def run_record(scale: int, cells: int, results: dict[str, Measurement]) -> dict[str, Any]:
     """One entry of bench-results.json: the issue's fields first, then the extra ones."""
     record: dict[str, Any] = {"scale": scale, "cells": cells}
-    for job in JOBS:
+    for job in MEASURED:
         record[f"{job}_s"] = results[job].seconds if job in results else None
-    for job in JOBS:
+    for job in MEASURED:
         record[f"{job}_peak_rss_mb"] = results[job].peak_rss_mb if job in results else None
-    for job in JOBS:
+    for job in MEASURED:
         record[f"{job}_cpu_s"] = results[job].cpu_seconds if job in results else None
     pipeline = results.get("pipeline")
     record["pipeline_stages_s"] = pipeline.stages if pipeline else None
-    for job in JOBS:
+    for job in MEASURED:
         if job not in results:
             record[f"{job}_error"] = "not run (--jobs)"
         elif results[job].error:
@@ -378,21 +384,23 @@ def ratio(a: float | None, b: float | None) -> str:
 def table(runs: list[dict[str, Any]]) -> str:
     """The results as a Markdown table (pasted into the README as is)."""
     head = (
-        "| k | cells | pipeline s | dbt floor s | dbt empty s | pandas s | spark s "
-        "| pipeline / floor | pandas / pipeline | spark / pipeline "
+        "| k | cells | pipeline s | re-run s | dbt floor s | dbt empty s | pandas s | spark s "
+        "| pipeline / floor | re-run / floor | pandas / pipeline | spark / pipeline "
         "| pipeline RSS MB | pandas RSS MB | spark RSS MB |"
     )
-    lines = [head, "|" + "---|" * 13]
+    lines = [head, "|" + "---|" * 15]
     for r in runs:
         cells = [
             str(r["scale"]),
             f"{r['cells'] / 1e6:,.1f} M",
             fmt_seconds(r["pipeline_s"]),
+            fmt_seconds(r.get("pipeline_rerun_s")),
             fmt_seconds(r["dbt_floor_s"]),
             fmt_seconds(r["dbt_empty_s"]),
             fmt_seconds(r["pandas_s"]),
             fmt_seconds(r["spark_s"]),
             ratio(r["pipeline_s"], r["dbt_floor_s"]),
+            ratio(r.get("pipeline_rerun_s"), r["dbt_floor_s"]),
             ratio(r["pandas_s"], r["pipeline_s"]),
             ratio(r["spark_s"], r["pipeline_s"]),
             fmt_mb(r["pipeline_peak_rss_mb"]),
@@ -403,7 +411,7 @@ def table(runs: list[dict[str, Any]]) -> str:
     notes = [
         f"- k={r['scale']} {job}: {r[f'{job}_error']}"
         for r in runs
-        for job in JOBS
+        for job in MEASURED
         if r.get(f"{job}_error")
     ]
     return "\n".join(lines + notes)
@@ -486,6 +494,14 @@ def run(plan: BenchPlan, progress: Progress = silent) -> list[dict[str, Any]]:
                 result.stages = stages_from_summary(log.read_text(errors="replace"))
             results[job] = result
             progress(f"{describe(job, result)}  (log: {log})")
+            if job == "pipeline" and not result.error:
+                # the same command on the same env: the lake, warehouse and target it left
+                rerun_log = work / "pipeline_rerun.log"
+                rerun = measure(command, env, rerun_log, plan.timeout_s, plan.memory_limit_bytes)
+                results["pipeline_rerun"] = rerun
+                progress(f"{describe('rerun', rerun)}  (log: {rerun_log})")
+            elif job == "pipeline":
+                results["pipeline_rerun"] = Measurement(None, None, "not run: the pipeline failed")
         runs.append(run_record(scale, cells, results))
         # Written after every scale: a long run that is stopped keeps what it measured.
         write_results(plan.out, runs)

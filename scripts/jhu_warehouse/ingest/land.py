@@ -55,6 +55,8 @@ class FileReport:
     rows: int
     seconds: float
     """Fetch, validation, hashing and (when landed) upload time for this file."""
+    sha256: str = ""
+    """The sha256 of the file the lake now holds (the load manifest's): a build's input."""
 
 
 @dataclass(frozen=True)
@@ -309,6 +311,7 @@ def load(
                 bytes=new[item.name].bytes,
                 rows=new[item.name].rows,
                 seconds=seconds[item.name],
+                sha256=new[item.name].sha256,
             )
             for item in fetched
         ),

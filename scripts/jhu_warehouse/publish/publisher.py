@@ -140,6 +140,30 @@ def intact(lake: Lake, mart: MartFile) -> bool:
     return found is not None and found.size == mart.bytes and found.sha256 == mart.sha256
 
 
+def intact_export(lake: Lake) -> dict[str, str] | None:
+    """The current export's marts (name -> sha256) when every file it names is whole in the lake.
+
+    None when there is no export, or when a file it names is missing or differs from the
+    manifest (size or sha256: one HEAD per mart on S3): the caller then exports, which repairs
+    it. `jhu run` asks before it skips an unchanged re-run (pipeline.py).
+    """
+    data = lake.read_versioned(MARTS_MANIFEST)[0]
+    try:
+        current = parse_export_manifest(data)
+    except JhuError:
+        return None
+    if current is None:
+        return None
+    marts: dict[str, str] = {}
+    for name, entry in sorted(current["marts"].items()):
+        key, sha256, size = entry.get("file"), entry.get("sha256"), entry.get("bytes")
+        found = lake.stat(key) if isinstance(key, str) else None
+        if found is None or found.size != size or found.sha256 != sha256:
+            return None
+        marts[name] = sha256
+    return marts
+
+
 def sort_order(columns: Sequence[str], primary_key: Sequence[str]) -> list[str]:
     """The columns a mart's rows are written in order of, by every engine: a total order.
 
