@@ -48,6 +48,7 @@ CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 60.0
 DEFAULT_REGION = "us-east-1"
 
+
 @dataclass(frozen=True)
 class S3Location:
     bucket: str
