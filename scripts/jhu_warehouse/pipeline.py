@@ -13,13 +13,17 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from jhu_warehouse.build.dbt_build import BuildReport, build, describe_build
-from jhu_warehouse.config import Settings
-from jhu_warehouse.ingest.land import LoadReport, load
+from jhu_warehouse.config import PROJECT_DIR, Settings
+from jhu_warehouse.errors import JhuError
+from jhu_warehouse.ingest.land import LoadReport, load, read_manifest
+from jhu_warehouse.ingest.plan import LoadPlan, plan_load
 from jhu_warehouse.lake import MARTS_MANIFEST, RAW_PREFIX, Lake, open_lake
 from jhu_warehouse.lake.duckdb_access import record_http
+from jhu_warehouse.lake.pricing import FREE_TIER_PUTS, request_cost
 from jhu_warehouse.progress import Progress, silent
 from jhu_warehouse.publish import exporter_for
 from jhu_warehouse.publish.publisher import ExportReport
+from jhu_warehouse.sources.jhu_files import JHU_FILES
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ def run(
     lake: Lake | None = None,
     *,
     unit_tests: bool = False,
+    max_puts: int | None = None,
     progress: Progress = silent,
 ) -> PipelineReport:
     """Load, build and export against one lake; returns what each stage did.
@@ -67,6 +72,8 @@ def run(
     they check the SQL on fixed rows, which CI does (`make test`), not the new data.
     """
     lake = lake if lake is not None else open_lake(settings)
+    if max_puts is not None:
+        check_put_budget(plan(settings, lake), max_puts)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -100,3 +107,120 @@ def run(
         seconds=seconds,
         lake_summary=lake.stats.summary(),
     )
+
+
+# --- the plan: what a run would cost, before it costs it ----------------------------------------
+
+#: DuckDB's S3 requests while dbt builds, measured on the loopback S3 server over the
+#: ../shared/jhu sample (1,091 daily reports and the six files; docs/performance.md, "S3
+#: requests"), the same on every run since the build reads every raw file each time:
+#: a daily report is read three times, one GET each (the staging macro's DESCRIBE, the schema
+#: pass of union_by_name, the data), its size coming from the glob's listing;
+BUILD_GETS_PER_DAILY_REPORT = 3
+#: the six files, a few MB each, take ranged GETs and one HEAD each, re-read by several views;
+BUILD_GETS_SIX_FILES = 38
+BUILD_HEADS_SIX_FILES = 6
+#: and the listing of the two daily-report globs.
+BUILD_LISTS = 2
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """The requests a run would make, by verb and by stage, the bytes, and their cost."""
+
+    load: LoadPlan
+    stages: dict[str, dict[str, int]]
+    """Requests per stage (load, build, export), by S3 verb."""
+    bytes_up: int
+    bytes_down: int
+    lake_is_s3: bool
+
+    @property
+    def requests(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for verbs in self.stages.values():
+            for verb, count in verbs.items():
+                total[verb] = total.get(verb, 0) + count
+        return {verb: count for verb, count in sorted(total.items()) if count}
+
+    @property
+    def puts(self) -> int:
+        return self.requests.get("PUT", 0)
+
+    @property
+    def cost_usd(self) -> float:
+        return request_cost(self.requests) if self.lake_is_s3 else 0.0
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "requests": self.requests,
+            "bytes_up": self.bytes_up,
+            "bytes_down": self.bytes_down,
+            "cost_usd": round(self.cost_usd, 6),
+        }
+
+    def lines(self) -> list[str]:
+        """The plan as the command line prints it."""
+        where = "S3 Standard prices" if self.lake_is_s3 else "a local lake: no request costs"
+        out = [
+            f"plan: {len(self.load.landing):,} files would land, {self.load.unchanged:,} "
+            "unchanged; nothing was written"
+        ]
+        for stage, verbs in self.stages.items():
+            listed = ", ".join(f"{n:,} {verb}" for verb, n in verbs.items() if n) or "none"
+            out.append(f"  {stage:<7} {listed}")
+        total = ", ".join(f"{n:,} {verb}" for verb, n in self.requests.items()) or "none"
+        out.append(f"  total   {total}")
+        out.append(f"  bytes   {self.bytes_up:,} up, {self.bytes_down:,} down")
+        out.append(f"  cost    ${self.cost_usd:.4f} at {where}")
+        if self.lake_is_s3 and self.puts > FREE_TIER_PUTS:
+            out.append(
+                f"  note    {self.puts:,} PUTs is more than the S3 free tier's "
+                f"{FREE_TIER_PUTS:,} a month"
+            )
+        return out
+
+
+def plan(settings: Settings, lake: Lake | None = None) -> RunPlan:
+    """What `jhu run` would do to the lake, touching nothing (reads the two manifests only).
+
+    The load's part is exact for a local JHU_SOURCE (the files are hashed). The build's reads
+    follow from the number of raw files (the build reads them all on every run; on a local lake
+    they are file reads, not requests). The export's PUTs are an upper bound: one per mart and
+    the manifest when any raw file lands (an unchanged mart is not uploaded), none when nothing
+    lands and an export exists (the same inputs build the same marts).
+    """
+    lake = lake if lake is not None else open_lake(settings)
+    load_plan = plan_load(settings, lake)
+    raw_files = len(load_plan.landing) + load_plan.unchanged
+    stages: dict[str, dict[str, int]] = {"load": dict(load_plan.requests)}
+    if settings.lake_is_s3:
+        reports = raw_files - len(JHU_FILES)
+        stages["build"] = {
+            "GET": BUILD_GETS_PER_DAILY_REPORT * reports + BUILD_GETS_SIX_FILES,
+            "HEAD": BUILD_HEADS_SIX_FILES,
+            "LIST": BUILD_LISTS,
+        }
+    exported = lake.read_bytes(MARTS_MANIFEST) is not None
+    marts = len(list((PROJECT_DIR / "models" / "marts").glob("*.sql")))
+    export_puts = 0 if (exported and not load_plan.landing) else marts + 1
+    stages["export"] = {"GET": 1, "PUT": export_puts}
+    raw_bytes = sum(entry.bytes for entry in read_manifest(lake).files.values())
+    return RunPlan(
+        load=load_plan,
+        stages=stages,
+        bytes_up=load_plan.landing_bytes + (load_plan.manifest_bytes if load_plan.landing else 0),
+        bytes_down=(raw_bytes + load_plan.landing_bytes) if settings.lake_is_s3 else 0,
+        lake_is_s3=settings.lake_is_s3,
+    )
+
+
+def check_put_budget(run_plan: RunPlan, max_puts: int) -> None:
+    """JhuError, one line, when the run would make more PUTs than ``max_puts``."""
+    if run_plan.puts > max_puts:
+        load = len(run_plan.load.landing)
+        raise JhuError(
+            f"--max-puts {max_puts}: this run needs {run_plan.puts:,} PUTs ({load:,} raw files, "
+            f"their manifest, up to {run_plan.stages['export'].get('PUT', 0):,} for the "
+            "export); nothing was uploaded"
+        )
