@@ -31,10 +31,20 @@
                     "source jhu." ~ node.name ~ ": no meta jhu_raw_path (models/staging/jhu/_jhu__sources.yml)"
                 ) }}
             {%- endif -%}
-            {%- set location = jhu_spark_uri(raw_path ~ '/' ~ node.identifier ~ '.csv') -%}
             {%- set table = adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.identifier) -%}
             {%- do run_query('create schema if not exists ' ~ adapter.quote(node.schema)) -%}
             {%- do run_query('drop table if exists ' ~ table) -%}
+            {%- if node.meta.get('jhu_daily_reports') or node.config.meta.get('jhu_daily_reports') -%}
+            {#- A daily-report folder: every file's lines as text (the header versions differ, so
+                no CSV schema fits them all); spark__jhu_daily_reports parses them. -#}
+            {%- set location = jhu_spark_uri(raw_path ~ '/' ~ node.identifier ~ '/*.csv') -%}
+            {%- call statement('jhu_register_' ~ node.name) -%}
+                create table {{ table }}
+                using text
+                options (path '{{ location | replace("'", "\\'") }}')
+            {%- endcall -%}
+            {%- else -%}
+            {%- set location = jhu_spark_uri(raw_path ~ '/' ~ node.identifier ~ '.csv') -%}
             {%- call statement('jhu_register_' ~ node.name) -%}
                 create table {{ table }}
                 using csv
@@ -48,6 +58,7 @@
                     mode 'FAILFAST'
                 )
             {%- endcall -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}

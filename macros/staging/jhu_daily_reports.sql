@@ -54,6 +54,60 @@
     {%- endif %}
 {%- endmacro %}
 
+{#-
+    Spark: the source is a text table over the folder's files, one row per line with the file's
+    path in `_metadata.file_path` (jhu_register_sources). A CSV table cannot be used: Spark gives
+    every file the first file's columns, by position, and the header versions differ. Each file's
+    header is its line whose first field is a header's first column (`Province/State`, `FIPS`,
+    `Province_State`: no data row starts so); every other line is parsed with `from_csv` into up
+    to 24 text fields (the widest version has 21) and paired with the header's names in a map, so each
+    output takes the first of its headers the file has, by name, as DuckDB's union_by_name does.
+    A UTF-8 byte order mark before the header is dropped; CRLF lines are split by the reader.
+-#}
+{% macro spark__jhu_daily_reports(source_table, columns) -%}
+    {%- set width = 24 -%}
+    {%- set relation = source('jhu', source_table) -%}
+    select
+        {%- for output, headers in columns.items() %}
+        coalesce({% for header in headers %}fields['{{ header }}']{{ ", " if not loop.last }}{% endfor %}, cast(null as string)) as {{ output }},
+        {%- endfor %}
+        report_file
+    from (
+        select
+            body.report_file,
+            map_from_arrays(
+                header.names,
+                slice(
+                    array({% for i in range(width) %}body.cells.c{{ i }}{{ ", " if not loop.last }}{% endfor %}),
+                    1,
+                    size(header.names)
+                )
+            ) as fields
+        from (
+            select
+                _metadata.file_path as report_file,
+                from_csv(
+                    value,
+                    '{% for i in range(width) %}c{{ i }} string{{ ", " if not loop.last }}{% endfor %}',
+                    map('sep', ',', 'quote', '"', 'escape', '"', 'mode', 'PERMISSIVE')
+                ) as cells,
+                value
+            from {{ relation }}
+        ) as body
+        inner join (
+            select
+                _metadata.file_path as report_file,
+                split(regexp_replace(value, '^\\x{FEFF}', ''), ',') as names
+            from {{ relation }}
+            where regexp_replace(value, '^\\x{FEFF}', '') rlike '^(Province/State|FIPS|Province_State),'
+        ) as header
+            on body.report_file = header.report_file
+        where
+            not regexp_replace(body.value, '^\\x{FEFF}', '') rlike '^(Province/State|FIPS|Province_State),'
+            and trim(body.value) != ''
+    ) as parsed
+{%- endmacro %}
+
 {% macro default__jhu_daily_reports(source_table, columns) -%}
     {{ exceptions.raise_compiler_error(
         "jhu_daily_reports: no implementation for adapter '" ~ adapter.type()
@@ -111,17 +165,29 @@
     end
 {%- endmacro %}
 
+{#- Spark: the format is picked by the value's shape before parsing, so no pattern meets a
+    value it was not written for (Spark's parser would raise on `1/22/2020` read as `M/d/yy`
+    where the legacy parser succeeds); a value of a known shape that does not parse, or of no
+    known shape, raises. -#}
 {% macro spark__jhu_parse_last_update(column) -%}
+    {%- set value = 'trim(' ~ column ~ ')' -%}
     case
-        when nullif(trim({{ column }}), '') is not null
-            then coalesce(
-                to_timestamp(trim({{ column }}), 'yyyy-MM-dd HH:mm:ss'),
-                to_timestamp(trim({{ column }}), "yyyy-MM-dd'T'HH:mm:ss"),
-                to_timestamp(trim({{ column }}), 'yyyy-MM-dd HH:mm'),
-                to_timestamp(trim({{ column }}), 'M/d/yyyy H:mm'),
-                to_timestamp(trim({{ column }}), 'M/d/yy H:mm'),
-                raise_error(concat('jhu_parse_last_update: not a known Last Update format: ', {{ column }}))
-            )
+        when nullif({{ value }}, '') is null then null
+        else coalesce(
+            case
+                when {{ value }} rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$'
+                    then to_timestamp({{ value }}, "yyyy-MM-dd'T'HH:mm:ss")
+                when {{ value }} rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{1,2}:[0-9]{2}:[0-9]{2}$'
+                    then to_timestamp({{ value }}, 'yyyy-MM-dd H:mm:ss')
+                when {{ value }} rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{1,2}:[0-9]{2}$'
+                    then to_timestamp({{ value }}, 'yyyy-MM-dd H:mm')
+                when {{ value }} rlike '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{2}$'
+                    then to_timestamp({{ value }}, 'M/d/yyyy H:mm')
+                when {{ value }} rlike '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2} [0-9]{1,2}:[0-9]{2}$'
+                    then to_timestamp({{ value }}, 'M/d/yy H:mm')
+            end,
+            raise_error(concat('jhu_parse_last_update: not a known Last Update format: ', {{ column }}))
+        )
     end
 {%- endmacro %}
 
