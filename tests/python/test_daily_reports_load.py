@@ -237,3 +237,55 @@ def test_the_download_fetches_the_reports_upstream_has_and_only_once(tmp_path: P
     assert "downloading 2,192 daily reports (13 already in the lake)" in lines
     # the manifest still lists the reports the second run did not download
     assert set(reports) <= set(manifest(tmp_path / "lake"))
+
+
+# ------------------------------------------------------------- the header versions, one by one
+
+#: Every header line of SOURCES.md's tables, written out here (global v1-v5, US v1-v2).
+KNOWN_HEADERS = {
+    GLOBAL_DIR: [
+        "Province/State,Country/Region,Last Update,Confirmed,Deaths,Recovered",
+        "Province/State,Country/Region,Last Update,Confirmed,Deaths,Recovered,Latitude,Longitude",
+        "FIPS,Admin2,Province_State,Country_Region,Last_Update,Lat,Long_,Confirmed,Deaths,"
+        "Recovered,Active,Combined_Key",
+        "FIPS,Admin2,Province_State,Country_Region,Last_Update,Lat,Long_,Confirmed,Deaths,"
+        "Recovered,Active,Combined_Key,Incidence_Rate,Case-Fatality_Ratio",
+        V5,
+    ],
+    US_DIR: [
+        "Province_State,Country_Region,Last_Update,Lat,Long_,Confirmed,Deaths,Recovered,Active,"
+        "FIPS,Incident_Rate,Total_Test_Results,People_Hospitalized,Case_Fatality_Ratio,UID,ISO3,"
+        "Testing_Rate,Hospitalization_Rate,Date,People_Tested,Mortality_Rate",
+        "Province_State,Country_Region,Last_Update,Lat,Long_,Confirmed,Deaths,Recovered,Active,"
+        "FIPS,Incident_Rate,Total_Test_Results,People_Hospitalized,Case_Fatality_Ratio,UID,ISO3,"
+        "Testing_Rate,Hospitalization_Rate",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("folder", "header"),
+    [(folder, header) for folder, headers in KNOWN_HEADERS.items() for header in headers],
+)
+@pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
+def test_every_known_header_is_accepted_with_any_line_ending(
+    folder: str, header: str, ending: str
+) -> None:
+    from jhu_warehouse.ingest.validation import profile_csv
+
+    width = header.count(",") + 1
+    row = ",".join(["7"] * width)
+    profile = profile_csv(f"{folder}/03-09-2023.csv", [header + ending, row + ending])
+    assert (profile.rows, profile.columns) == (1, width)
+    assert profile.first_date == profile.last_date == datetime(2023, 3, 9).date()
+
+
+def test_a_header_of_the_other_family_is_unknown() -> None:
+    from jhu_warehouse.ingest.validation import profile_csv
+
+    with pytest.raises(JhuError) as caught:
+        profile_csv(f"{US_DIR}/03-09-2023.csv", [V5 + "\n", ",".join(["1"] * 14) + "\n"])
+    assert str(caught.value) == (
+        f"{US_DIR}/03-09-2023.csv: unknown header: the US daily reports have no column 'Admin2', "
+        "'Combined_Key'"
+    )
