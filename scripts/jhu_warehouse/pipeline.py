@@ -9,6 +9,7 @@ publishes behind its manifest), and nothing of the failed stage is current.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -23,7 +24,6 @@ from jhu_warehouse.lake.pricing import FREE_TIER_PUTS, request_cost
 from jhu_warehouse.progress import Progress, silent
 from jhu_warehouse.publish import exporter_for
 from jhu_warehouse.publish.publisher import ExportReport
-from jhu_warehouse.sources.jhu_files import JHU_FILES
 
 
 @dataclass(frozen=True)
@@ -118,10 +118,11 @@ def run(
 #: pass of union_by_name, the data), its size coming from the glob's listing;
 BUILD_GETS_PER_DAILY_REPORT = 3
 #: the six files, a few MB each, take ranged GETs and one HEAD each, re-read by several views;
-BUILD_GETS_SIX_FILES = 38
+BUILD_GETS_SIX_FILES = 26
 BUILD_HEADS_SIX_FILES = 6
-#: and the listing of the two daily-report globs.
-BUILD_LISTS = 2
+#: and each daily-report glob is listed four times, a LIST per 1,000 keys each time.
+BUILD_LISTS_PER_GLOB_PAGE = 4
+LIST_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -192,14 +193,15 @@ def plan(settings: Settings, lake: Lake | None = None) -> RunPlan:
     """
     lake = lake if lake is not None else open_lake(settings)
     load_plan = plan_load(settings, lake)
-    raw_files = len(load_plan.landing) + load_plan.unchanged
     stages: dict[str, dict[str, int]] = {"load": dict(load_plan.requests)}
     if settings.lake_is_s3:
-        reports = raw_files - len(JHU_FILES)
+        names = [*load_plan.landing, *read_manifest(lake).files]
+        folders = Counter(name.partition("/")[0] for name in set(names) if "/" in name)
+        pages = sum(-(-count // LIST_PAGE) for count in folders.values())
         stages["build"] = {
-            "GET": BUILD_GETS_PER_DAILY_REPORT * reports + BUILD_GETS_SIX_FILES,
+            "GET": BUILD_GETS_PER_DAILY_REPORT * sum(folders.values()) + BUILD_GETS_SIX_FILES,
             "HEAD": BUILD_HEADS_SIX_FILES,
-            "LIST": BUILD_LISTS,
+            "LIST": BUILD_LISTS_PER_GLOB_PAGE * pages,
         }
     exported = lake.read_bytes(MARTS_MANIFEST) is not None
     marts = len(list((PROJECT_DIR / "models" / "marts").glob("*.sql")))

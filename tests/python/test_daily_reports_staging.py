@@ -41,7 +41,8 @@ def built_staging(base: Path, folders: tuple[str, ...]) -> Path:
             target="duckdb",
         )
         load(settings, LocalLake(settings.lake))
-        build(settings, ["--select", STAGING])
+        # cautious: not the reconciliation tests, which also read models not built here
+        build(settings, ["--select", STAGING, "--indirect-selection", "cautious"])
     return base / "w.duckdb"
 
 
