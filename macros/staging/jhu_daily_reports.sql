@@ -12,22 +12,49 @@
 {%- endmacro %}
 
 {#- DuckDB: the source is a `read_csv` over a glob with union_by_name and filename (see
-    _jhu__sources.yml). At run time the glob is listed first (read_csv fails on no files) and the
-    united columns are read with DESCRIBE, which only sniffs the files. -#}
+    _jhu__sources.yml). At run time the columns the files have are read from the load manifest,
+    which records each report's header line (one small read instead of one per file: on S3 a GET
+    per report saved); when the manifest is missing or an entry has no header (a lake loaded
+    before headers were recorded), the glob is listed (read_csv fails on no files) and the
+    united columns read with DESCRIBE, which opens every file. -#}
 {% macro duckdb__jhu_daily_reports(source_table, columns) -%}
     {%- set relation = source('jhu', source_table) -%}
     {%- set node = graph.sources['source.jhu_covid.jhu.' ~ source_table] if execute else none -%}
     {%- set present = [] -%}
     {%- set has_files = [false] -%}
     {%- if execute -%}
-        {%- set pattern = node.config.meta['jhu_raw_path'] ~ '/' ~ node.identifier ~ '/*.csv' -%}
-        {%- set listed = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}
-        {%- if listed.columns[0].values()[0] > 0 -%}
-            {%- do has_files.append(true) -%}
-            {%- set described = run_query('describe select * from ' ~ relation) -%}
-            {%- for name in described.columns[0].values() -%}
-                {%- do present.append(name) -%}
+        {%- set raw_path = node.config.meta['jhu_raw_path'] -%}
+        {%- set headers = [] -%}
+        {%- set complete = [false] -%}
+        {%- set manifest = raw_path ~ '/_manifest.json' -%}
+        {%- if run_query("select count(*) from glob('" ~ manifest ~ "')").columns[0].values()[0] > 0 -%}
+            {%- set text = run_query("select content from read_text('" ~ manifest ~ "')").columns[0].values()[0] -%}
+            {%- set files = fromjson(text).get('files', {}) -%}
+            {%- set entries = [] -%}
+            {%- for name, entry in files.items() if name.startswith(node.identifier ~ '/') -%}
+                {%- do entries.append(entry) -%}
+                {%- if entry.get('header') -%}{%- do headers.append(entry['header']) -%}{%- endif -%}
             {%- endfor -%}
+            {%- set all_known = entries | length > 0 and headers | length == entries | length -%}
+            {%- do complete.append(all_known) -%}
+        {%- endif -%}
+        {%- if complete[-1] -%}
+            {%- do has_files.append(true) -%}
+            {%- for header in headers | unique -%}
+                {%- for name in header.split(',') if name not in present -%}
+                    {%- do present.append(name) -%}
+                {%- endfor -%}
+            {%- endfor -%}
+        {%- else -%}
+            {%- set pattern = raw_path ~ '/' ~ node.identifier ~ '/*.csv' -%}
+            {%- set listed = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}
+            {%- if listed.columns[0].values()[0] > 0 -%}
+                {%- do has_files.append(true) -%}
+                {%- set described = run_query('describe select * from ' ~ relation) -%}
+                {%- for name in described.columns[0].values() -%}
+                    {%- do present.append(name) -%}
+                {%- endfor -%}
+            {%- endif -%}
         {%- endif -%}
     {%- endif -%}
     {%- if has_files[-1] %}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from jhu_warehouse.build.dbt_build import BuildReport, build, describe_build
 from jhu_warehouse.config import PROJECT_DIR, Settings
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.ingest.land import LoadReport, load, read_manifest
+from jhu_warehouse.ingest.land import LoadReport, load
 from jhu_warehouse.ingest.plan import LoadPlan, plan_load
 from jhu_warehouse.lake import MARTS_MANIFEST, RAW_PREFIX, Lake, open_lake
 from jhu_warehouse.lake.duckdb_access import record_http
@@ -114,15 +114,22 @@ def run(
 #: DuckDB's S3 requests while dbt builds, measured on the loopback S3 server over the
 #: ../shared/jhu sample (1,091 daily reports and the six files; docs/performance.md, "S3
 #: requests"), the same on every run since the build reads every raw file each time:
-#: a daily report is read three times, one GET each (the staging macro's DESCRIBE, the schema
-#: pass of union_by_name, the data), its size coming from the glob's listing;
-BUILD_GETS_PER_DAILY_REPORT = 3
-#: the six files, a few MB each, take ranged GETs and one HEAD each, re-read by several views;
-BUILD_GETS_SIX_FILES = 26
-BUILD_HEADS_SIX_FILES = 6
-#: and each daily-report glob is listed four times, a LIST per 1,000 keys each time.
-BUILD_LISTS_PER_GLOB_PAGE = 4
+#: a daily report is read twice, one GET each (the schema pass of union_by_name, then the
+#: data; its size comes from the glob's listing, its columns from the load manifest);
+BUILD_GETS_PER_DAILY_REPORT = 2
+#: the six files, a few MB each, take ranged GETs and one HEAD each, re-read by several views,
+#: and the load manifest is read once by each daily staging model;
+BUILD_GETS_SIX_FILES = 27
+BUILD_HEADS_SIX_FILES = 7
+#: each daily-report glob is listed once, a LIST per 1,000 keys, and the manifest's path once
+#: per daily staging model.
+BUILD_LISTS_PER_GLOB_PAGE = 1
+BUILD_LISTS_FIXED = 2
 LIST_PAGE = 1000
+#: Bytes the build downloads, as multiples of the raw files' bytes (the same measurement): each
+#: daily report twice, the six files about three and a half times (several views read them).
+BUILD_READS_DAILY_REPORTS = 2.0
+BUILD_READS_SIX_FILES = 3.5
 
 
 @dataclass(frozen=True)
@@ -195,24 +202,26 @@ def plan(settings: Settings, lake: Lake | None = None) -> RunPlan:
     load_plan = plan_load(settings, lake)
     stages: dict[str, dict[str, int]] = {"load": dict(load_plan.requests)}
     if settings.lake_is_s3:
-        names = [*load_plan.landing, *read_manifest(lake).files]
+        names = [*load_plan.landing, *load_plan.sizes]
         folders = Counter(name.partition("/")[0] for name in set(names) if "/" in name)
         pages = sum(-(-count // LIST_PAGE) for count in folders.values())
         stages["build"] = {
             "GET": BUILD_GETS_PER_DAILY_REPORT * sum(folders.values()) + BUILD_GETS_SIX_FILES,
             "HEAD": BUILD_HEADS_SIX_FILES,
-            "LIST": BUILD_LISTS_PER_GLOB_PAGE * pages,
+            "LIST": BUILD_LISTS_PER_GLOB_PAGE * pages + BUILD_LISTS_FIXED,
         }
     exported = lake.read_bytes(MARTS_MANIFEST) is not None
     marts = len(list((PROJECT_DIR / "models" / "marts").glob("*.sql")))
     export_puts = 0 if (exported and not load_plan.landing) else marts + 1
     stages["export"] = {"GET": 1, "PUT": export_puts}
-    raw_bytes = sum(entry.bytes for entry in read_manifest(lake).files.values())
+    daily_bytes = sum(size for name, size in load_plan.sizes.items() if "/" in name)
+    six_bytes = sum(size for name, size in load_plan.sizes.items() if "/" not in name)
+    build_bytes = BUILD_READS_DAILY_REPORTS * daily_bytes + BUILD_READS_SIX_FILES * six_bytes
     return RunPlan(
         load=load_plan,
         stages=stages,
         bytes_up=load_plan.landing_bytes + (load_plan.manifest_bytes if load_plan.landing else 0),
-        bytes_down=(raw_bytes + load_plan.landing_bytes) if settings.lake_is_s3 else 0,
+        bytes_down=round(build_bytes) if settings.lake_is_s3 else 0,
         lake_is_s3=settings.lake_is_s3,
     )
 

@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
@@ -273,7 +273,9 @@ def load(
                 progress(f"  unchanged  {item.name}: same sha256 as in the manifest, not landed")
 
     if landing:
-        manifest = keep_landed_daily_reports(current, next_manifest(current, new, landing))
+        manifest = keep_landed_daily_reports(
+            current, with_report_headers(next_manifest(current, new, landing), profiles)
+        )
         lake.put_bytes(RAW_MANIFEST, dump_load_manifest(manifest))
     for line in daily_report_coverage(
         [*(item.name for item in fetched), *daily.skipped], daily.missing_folders
@@ -354,6 +356,23 @@ def keep_landed_daily_reports(current: LoadManifest, manifest: LoadManifest) -> 
         if is_daily_report(name) and name not in manifest.files
     }
     return LoadManifest(files={**manifest.files, **kept}) if kept else manifest
+
+
+def with_report_headers(
+    manifest: LoadManifest, profiles: Mapping[str, tuple[FileProfile, float]]
+) -> LoadManifest:
+    """``manifest`` with each daily report's header line, as this load validated it.
+
+    A report that did not land is the same bytes as its entry's (same sha256), so the header is
+    recorded for it too: an entry written before headers were recorded gains one.
+    """
+    files = {
+        name: replace(entry, header=profiles[name][0].header)
+        if name in profiles and profiles[name][0].header is not None
+        else entry
+        for name, entry in manifest.files.items()
+    }
+    return LoadManifest(files=files)
 
 
 def daily_report_coverage(names: list[str], missing_folders: list[str]) -> list[str]:

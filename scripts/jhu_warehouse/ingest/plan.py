@@ -28,6 +28,9 @@ class LoadPlan:
     """Names of the files that would land (a PUT each)."""
     landing_bytes: int
     """Their bytes; 0 for a file of a download source not fetched yet (its size is unknown)."""
+    sizes: dict[str, int]
+    """Bytes of every raw file after the load, by name, where known (the manifest's, a local
+    source's)."""
     unchanged: int
     manifest_bytes: int
     """Size of the load manifest that would be written (the current one's, a close estimate)."""
@@ -42,6 +45,7 @@ def plan_load(settings: Settings, lake: Lake) -> LoadPlan:
     present = set(lake.list(RAW_PREFIX)) if current.files else set()
     landing: list[str] = []
     landing_bytes = 0
+    sizes = {name: entry.bytes for name, entry in current.files.items()}
     unchanged = 0
     if settings.source:
         folder = Path(settings.source)
@@ -56,7 +60,8 @@ def plan_load(settings: Settings, lake: Lake) -> LoadPlan:
                 unchanged += 1
             else:
                 landing.append(item.name)
-                landing_bytes += item.path.stat().st_size
+                sizes[item.name] = item.path.stat().st_size
+                landing_bytes += sizes[item.name]
     else:
         for name in [*JHU_FILES, *upstream_daily_report_names()]:
             if name in current.files and f"{RAW_PREFIX}/{name}" in present:
@@ -68,6 +73,7 @@ def plan_load(settings: Settings, lake: Lake) -> LoadPlan:
     return LoadPlan(
         landing=tuple(landing),
         landing_bytes=landing_bytes,
+        sizes=sizes,
         unchanged=unchanged,
         manifest_bytes=len(current_bytes) if current_bytes else 0,
         requests=requests,

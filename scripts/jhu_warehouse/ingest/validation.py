@@ -57,6 +57,8 @@ class FileProfile:
     """Earliest date column; None for the lookup table, which has none."""
     last_date: date | None
     """Latest date column (by calendar, not by position)."""
+    header: str | None = None
+    """A daily report's header line (a byte order mark dropped); None for the six files."""
 
 
 def kind_of(name: str) -> str:
@@ -249,4 +251,6 @@ def profile_daily_report(name: str, lines: Iterable[str]) -> FileProfile:
         raise JhuError(f"{name}: line {reader.line_num} is not valid CSV ({exc})") from None
     if rows == 0:
         raise JhuError(f"{name}: no data rows after the header (empty body)")
-    return FileProfile(rows=rows, columns=width, first_date=day, last_date=day)
+    return FileProfile(
+        rows=rows, columns=width, first_date=day, last_date=day, header=",".join(header)
+    )
