@@ -82,6 +82,11 @@ def test_every_fixture_report_lands_byte_for_byte_in_upstreams_layout(tmp_path: 
         # rows: the lines after the header, a last line without its newline included
         assert entry["rows"] == len(raw.decode("utf-8-sig").splitlines()) - 1, name
         assert (entry["first_date"], entry["last_date"]) == (day, day), name
+        # the header line, without its BOM and line ending, for the staging models
+        first_line = raw.decode("utf-8-sig").splitlines()[0]
+        assert entry["header"] == first_line, name
+    # the six files' entries have no header
+    assert not [name for name, entry in entries.items() if "/" not in name and "header" in entry]
 
 
 def test_a_bom_crlf_and_a_missing_final_newline_are_accepted(tmp_path: Path) -> None:
