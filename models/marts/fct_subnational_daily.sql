@@ -45,6 +45,7 @@ changes as (
         *,
         {{ jhu_consecutive_daily_change('cumulative_confirmed', place) }} as new_confirmed,
         {{ jhu_consecutive_daily_change('cumulative_deaths', place) }} as new_deaths,
+        {{ jhu_consecutive_daily_change('cumulative_recovered', place) }} as new_recovered,
         {{ jhu_consecutive_mean_change_7d('cumulative_confirmed', place) }}
             as new_confirmed_7d_avg,
         {{ jhu_consecutive_mean_change_7d('cumulative_deaths', place) }} as new_deaths_7d_avg
@@ -73,7 +74,9 @@ final as (
         changes.country_region,
         changes.province_state,
         changes.report_date,
+        countries.country_name,
         countries.iso3,
+        countries.continent,
         province_locations.location_key,
         province_locations.population,
         changes.cumulative_confirmed,
@@ -82,6 +85,7 @@ final as (
         changes.active,
         changes.new_confirmed,
         changes.new_deaths,
+        changes.new_recovered,
         changes.new_confirmed_7d_avg,
         changes.new_deaths_7d_avg,
         {{ jhu_ratio(
@@ -90,7 +94,10 @@ final as (
         {{ jhu_ratio(
             'changes.cumulative_deaths', 'province_locations.population', scale=100000
         ) }} as deaths_per_100k,
-        {{ jhu_ratio('changes.cumulative_deaths', 'changes.cumulative_confirmed') }}
+        -- + 0 turns a -0.0 (no deaths over a negative count: Unknown, Colombia, 11-02-2020)
+        -- into 0.0: DuckDB gave either sign from one build to the next, and the export's
+        -- bytes must depend only on the values.
+        {{ jhu_ratio('changes.cumulative_deaths', 'changes.cumulative_confirmed') }} + 0
             as case_fatality_ratio,
         {{ jhu_is_revised_down('changes.new_confirmed') }} as is_confirmed_revised_down,
         {{ jhu_is_revised_down('changes.new_deaths') }} as is_deaths_revised_down,

@@ -105,9 +105,11 @@ final as (
         us_report_changes.cumulative_tests,
         us_report_changes.new_tests,
         us_report_changes.new_tests_7d_avg,
+        -- + 0: a -0.0 (no new case over a negative change in tests) is 0.0, so the export's
+        -- bytes depend only on the values (see fct_subnational_daily)
         {{ jhu_ratio(
             'us_report_changes.report_new_confirmed_7d_avg', 'us_report_changes.new_tests_7d_avg'
-        ) }} as test_positivity_7d,
+        ) }} + 0 as test_positivity_7d,
         us_report_changes.testing_rate,
         us_report_changes.cumulative_hospitalized,
         us_report_changes.hospitalization_rate
