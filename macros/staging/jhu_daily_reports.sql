@@ -27,13 +27,17 @@
         {%- set headers = [] -%}
         {%- set complete = [false] -%}
         {%- set manifest = raw_path ~ '/_manifest.json' -%}
-        {%- if run_query("select count(*) from glob('" ~ manifest ~ "')").columns[0].values()[0] > 0 -%}
-            {%- set text = run_query("select content from read_text('" ~ manifest ~ "')").columns[0].values()[0] -%}
+        {%- set found = run_query("select count(*) from glob('" ~ manifest ~ "')") -%}
+        {%- if found.columns[0].values()[0] > 0 -%}
+            {%- set read = run_query("select content from read_text('" ~ manifest ~ "')") -%}
+            {%- set text = read.columns[0].values()[0] -%}
             {%- set files = fromjson(text).get('files', {}) -%}
             {%- set entries = [] -%}
             {%- for name, entry in files.items() if name.startswith(node.identifier ~ '/') -%}
                 {%- do entries.append(entry) -%}
-                {%- if entry.get('header') -%}{%- do headers.append(entry['header']) -%}{%- endif -%}
+                {%- if entry.get('header') -%}
+                    {%- do headers.append(entry['header']) -%}
+                {%- endif -%}
             {%- endfor -%}
             {%- set all_known = entries | length > 0 and headers | length == entries | length -%}
             {%- do complete.append(all_known) -%}
