@@ -36,12 +36,19 @@
             {%- do run_query('drop table if exists ' ~ table) -%}
             {%- if node.meta.get('jhu_daily_reports') or node.config.meta.get('jhu_daily_reports') -%}
             {#- A daily-report folder: every file's lines as text (the header versions differ, so
-                no CSV schema fits them all); spark__jhu_daily_reports parses them. -#}
-            {%- set location = jhu_spark_uri(raw_path ~ '/' ~ node.identifier ~ '/*.csv') -%}
+                no CSV schema fits them all); spark__jhu_daily_reports parses them and keeps the
+                files of this folder. The table is over the raw folder, which always exists,
+                and every MM-DD-YYYY.csv below it: a path or glob naming a folder the lake does
+                not have would fail every query, and a lake may hold only one of the two. -#}
+            {%- set location = jhu_spark_uri(raw_path) -%}
             {%- call statement('jhu_register_' ~ node.name) -%}
                 create table {{ table }}
                 using text
-                options (path '{{ location | replace("'", "\\'") }}')
+                options (
+                    path '{{ location | replace("'", "\\'") }}',
+                    recursiveFileLookup 'true',
+                    pathGlobFilter '[0-9][0-9]-[0-9][0-9]-[0-9][0-9][0-9][0-9].csv'
+                )
             {%- endcall -%}
             {%- else -%}
             {%- set location = jhu_spark_uri(raw_path ~ '/' ~ node.identifier ~ '.csv') -%}

@@ -86,8 +86,9 @@
 {%- endmacro %}
 
 {#-
-    Spark: the source is a text table over the folder's files, one row per line with the file's
-    path in `_metadata.file_path` (jhu_register_sources). A CSV table cannot be used: Spark gives
+    Spark: the source is a text table over the raw folder's daily reports, one row per line with
+    the file's path in `_metadata.file_path` (jhu_register_sources); the lines of this family's
+    folder are kept. A CSV table cannot be used: Spark gives
     every file the first file's columns, by position, and the header versions differ. Each file's
     header is its line whose first field is a header's first column (`Province/State`, `FIPS`,
     `Province_State`: no data row starts so); every other line is parsed with `from_csv` into up
@@ -98,6 +99,9 @@
 {% macro spark__jhu_daily_reports(source_table, columns) -%}
     {%- set width = 24 -%}
     {%- set relation = source('jhu', source_table) -%}
+    {%- set identifier = graph.sources['source.jhu_covid.jhu.' ~ source_table].identifier
+        if execute else source_table -%}
+    {%- set folder_filter = "_metadata.file_path like '%/" ~ identifier ~ "/%'" -%}
     select
         {%- for output, headers in columns.items() %}
         coalesce({% for header in headers %}fields['{{ header }}']{{ ", " if not loop.last }}{% endfor %}, cast(null as string)) as {{ output }},
@@ -124,13 +128,16 @@
                 ) as cells,
                 value
             from {{ relation }}
+            where {{ folder_filter }}
         ) as body
         inner join (
             select
                 _metadata.file_path as report_file,
                 split(regexp_replace(value, '^\\x{FEFF}', ''), ',') as names
             from {{ relation }}
-            where regexp_replace(value, '^\\x{FEFF}', '') rlike '^(Province/State|FIPS|Province_State),'
+            where
+                {{ folder_filter }}
+                and regexp_replace(value, '^\\x{FEFF}', '') rlike '^(Province/State|FIPS|Province_State),'
         ) as header
             on body.report_file = header.report_file
         where
