@@ -47,3 +47,32 @@
 {% macro jhu_is_revised_down(change_column) -%}
     coalesce({{ change_column }} < 0, false)
 {%- endmacro %}
+
+{#- The day's change where the location's previous row is the previous calendar day; NULL when
+    that day is missing (a gap in a partial mirror of the daily reports), never a multi-day
+    jump. Kept when negative. -#}
+{% macro jhu_consecutive_daily_change(column, partition_by, order_by='report_date') -%}
+    case
+        when {{ jhu_days_between(
+            'lag(' ~ order_by ~ ') over (partition by ' ~ partition_by ~ ' order by ' ~ order_by ~ ')',
+            order_by) }} = 1
+            then {{ column }} - lag({{ column }}) over (
+                partition by {{ partition_by }} order by {{ order_by }}
+            )
+    end
+{%- endmacro %}
+
+{#- Mean daily change over the 7 calendar days ending on this one: NULL unless the location has
+    a known count on each of the 8 days from 7 days back to this one (so a gap in the dates
+    gives NULL, not an average over a longer span). -#}
+{% macro jhu_consecutive_mean_change_7d(column, partition_by, order_by='report_date') -%}
+    {%- set window -%}
+        partition by {{ partition_by }} order by {{ order_by }}
+    {%- endset -%}
+    case
+        when
+            {{ jhu_days_between('lag(' ~ order_by ~ ', 7) over (' ~ window ~ ')', order_by) }} = 7
+            and count({{ column }}) over ({{ window }} rows between 7 preceding and current row) = 8
+            then cast({{ column }} - lag({{ column }}, 7) over ({{ window }}) as double) / 7
+    end
+{%- endmacro %}

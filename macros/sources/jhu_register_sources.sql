@@ -31,10 +31,27 @@
                     "source jhu." ~ node.name ~ ": no meta jhu_raw_path (models/staging/jhu/_jhu__sources.yml)"
                 ) }}
             {%- endif -%}
-            {%- set location = jhu_spark_uri(raw_path ~ '/' ~ node.identifier ~ '.csv') -%}
             {%- set table = adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.identifier) -%}
             {%- do run_query('create schema if not exists ' ~ adapter.quote(node.schema)) -%}
             {%- do run_query('drop table if exists ' ~ table) -%}
+            {%- if node.meta.get('jhu_daily_reports') or node.config.meta.get('jhu_daily_reports') -%}
+            {#- A daily-report folder: every file's lines as text (the header versions differ, so
+                no CSV schema fits them all); spark__jhu_daily_reports parses them and keeps the
+                files of this folder. The table is over the raw folder, which always exists,
+                and every MM-DD-YYYY.csv below it: a path or glob naming a folder the lake does
+                not have would fail every query, and a lake may hold only one of the two. -#}
+            {%- set location = jhu_spark_uri(raw_path) -%}
+            {%- call statement('jhu_register_' ~ node.name) -%}
+                create table {{ table }}
+                using text
+                options (
+                    path '{{ location | replace("'", "\\'") }}',
+                    recursiveFileLookup 'true',
+                    pathGlobFilter '[0-9][0-9]-[0-9][0-9]-[0-9][0-9][0-9][0-9].csv'
+                )
+            {%- endcall -%}
+            {%- else -%}
+            {%- set location = jhu_spark_uri(raw_path ~ '/' ~ node.identifier ~ '.csv') -%}
             {%- call statement('jhu_register_' ~ node.name) -%}
                 create table {{ table }}
                 using csv
@@ -48,6 +65,7 @@
                     mode 'FAILFAST'
                 )
             {%- endcall -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}

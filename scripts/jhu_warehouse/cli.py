@@ -66,11 +66,41 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
         help="build, export and report even when nothing they depend on changed since the last "
         "complete run (which a re-run otherwise skips)",
     )
+    parser.add_argument(
+        "--plan",
+        action="store_true",
+        help="print the requests the run would make (by verb), the bytes and their cost at S3 "
+        "Standard prices, and stop: nothing is loaded, built, written or created",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='with --plan: print it as one JSON object {"requests": {...}, "bytes_up": n, '
+        '"bytes_down": n, "cost_usd": x}',
+    )
+    parser.add_argument(
+        "--max-puts",
+        type=int,
+        metavar="N",
+        help="stop before the first upload when the run would make more than N PUT requests",
+    )
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from jhu_warehouse import pipeline
 
+    if args.json and not args.plan:
+        raise JhuError("--json goes with --plan (jhu run --plan --json)")
+    if args.plan:
+        run_plan = pipeline.plan(settings)
+        if args.json:
+            import json
+
+            print(json.dumps(run_plan.as_json(), sort_keys=True))
+        else:
+            for line in run_plan.lines():
+                print(line)
+        return 0
     if args.create_bucket:
         _create_bucket(settings)
     report = pipeline.run(
@@ -79,6 +109,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         progress=say,
         wait_s=args.wait,
         full_refresh=args.full_refresh,
+        max_puts=args.max_puts,
     )
     print("summary")
     for line in report.summary_lines():

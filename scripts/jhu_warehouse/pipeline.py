@@ -18,17 +18,21 @@ report; it is removed before a build starts, so a run that fails leaves nothing 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
 from jhu_warehouse.build.dbt_build import BuildReport, build, check_warehouse, describe_build
-from jhu_warehouse.config import Settings
+from jhu_warehouse.config import PROJECT_DIR, Settings
 from jhu_warehouse.dbt_project import fingerprint
+from jhu_warehouse.errors import JhuError
 from jhu_warehouse.ingest.land import LoadReport, load
+from jhu_warehouse.ingest.plan import LoadPlan, plan_load
 from jhu_warehouse.lake import MARTS_MANIFEST, RAW_PREFIX, REPORT_INDEX, Lake, open_lake
 from jhu_warehouse.lake.duckdb_access import record_http
 from jhu_warehouse.lake.locking import lake_lock
+from jhu_warehouse.lake.pricing import FREE_TIER_PUTS, request_cost
 from jhu_warehouse.progress import Progress, silent
 from jhu_warehouse.publish import exporter_for
 from jhu_warehouse.publish.publisher import ExportReport, intact_export
@@ -101,6 +105,7 @@ def run(
     lake: Lake | None = None,
     *,
     unit_tests: bool = False,
+    max_puts: int | None = None,
     progress: Progress = silent,
     wait_s: float = 0.0,
     full_refresh: bool = False,
@@ -118,6 +123,8 @@ def run(
     ``full_refresh`` (`jhu run --full-refresh`) runs them whatever the record says.
     """
     lake = lake if lake is not None else open_lake(settings)
+    if max_puts is not None:
+        check_put_budget(plan(settings, lake), max_puts)
     check_warehouse(settings)
     with lake_lock(lake, wait_s=wait_s, progress=progress):
         report = _run_locked(
@@ -188,9 +195,8 @@ def _run_locked(
     progress(f"load: {load_report.summary()}")
     seconds["load"] = time.perf_counter() - t
 
-    inputs = fingerprint.build_inputs(
-        settings, {f.name: f.sha256 for f in load_report.files}, unit_tests=unit_tests
-    )
+    raw = load_report.held or {f.name: f.sha256 for f in load_report.files}
+    inputs = fingerprint.build_inputs(settings, raw, unit_tests=unit_tests)
     if full_refresh:
         progress("build: --full-refresh: building whatever the last run's record says")
     else:
@@ -247,3 +253,131 @@ def _run_locked(
         seconds=seconds,
         lake_summary=lake.stats.summary(),
     )
+
+
+# --- the plan: what a run would cost, before it costs it ----------------------------------------
+
+#: DuckDB's S3 requests while dbt builds, measured on the loopback S3 server over the
+#: ../shared/jhu sample (1,091 daily reports and the six files; docs/performance.md, "S3
+#: requests"), the same on every run since the build reads every raw file each time:
+#: a daily report is read twice, one GET each (the schema pass of union_by_name, then the
+#: data; its size comes from the glob's listing, its columns from the load manifest);
+BUILD_GETS_PER_DAILY_REPORT = 2
+#: the six files, a few MB each, take ranged GETs and one HEAD each, re-read by several views,
+#: and the load manifest is read once by each daily staging model;
+BUILD_GETS_SIX_FILES = 27
+BUILD_HEADS_SIX_FILES = 7
+#: each daily-report glob is listed once, a LIST per 1,000 keys, and the manifest's path once
+#: per daily staging model.
+BUILD_LISTS_PER_GLOB_PAGE = 1
+BUILD_LISTS_FIXED = 2
+LIST_PAGE = 1000
+#: Bytes the build downloads, as multiples of the raw files' bytes (the same measurement): each
+#: daily report twice, the six files about three and a half times (several views read them).
+BUILD_READS_DAILY_REPORTS = 2.0
+BUILD_READS_SIX_FILES = 3.5
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """The requests a run would make, by verb and by stage, the bytes, and their cost."""
+
+    load: LoadPlan
+    stages: dict[str, dict[str, int]]
+    """Requests per stage (load, build, export), by S3 verb."""
+    bytes_up: int
+    bytes_down: int
+    lake_is_s3: bool
+
+    @property
+    def requests(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for verbs in self.stages.values():
+            for verb, count in verbs.items():
+                total[verb] = total.get(verb, 0) + count
+        return {verb: count for verb, count in sorted(total.items()) if count}
+
+    @property
+    def puts(self) -> int:
+        return self.requests.get("PUT", 0)
+
+    @property
+    def cost_usd(self) -> float:
+        return request_cost(self.requests) if self.lake_is_s3 else 0.0
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "requests": self.requests,
+            "bytes_up": self.bytes_up,
+            "bytes_down": self.bytes_down,
+            "cost_usd": round(self.cost_usd, 6),
+        }
+
+    def lines(self) -> list[str]:
+        """The plan as the command line prints it."""
+        where = "S3 Standard prices" if self.lake_is_s3 else "a local lake: no request costs"
+        out = [
+            f"plan: {len(self.load.landing):,} files would land, {self.load.unchanged:,} "
+            "unchanged; nothing was written"
+        ]
+        for stage, verbs in self.stages.items():
+            listed = ", ".join(f"{n:,} {verb}" for verb, n in verbs.items() if n) or "none"
+            out.append(f"  {stage:<7} {listed}")
+        total = ", ".join(f"{n:,} {verb}" for verb, n in self.requests.items()) or "none"
+        out.append(f"  total   {total}")
+        out.append(f"  bytes   {self.bytes_up:,} up, {self.bytes_down:,} down")
+        out.append(f"  cost    ${self.cost_usd:.4f} at {where}")
+        if self.lake_is_s3 and self.puts > FREE_TIER_PUTS:
+            out.append(
+                f"  note    {self.puts:,} PUTs is more than the S3 free tier's "
+                f"{FREE_TIER_PUTS:,} a month"
+            )
+        return out
+
+
+def plan(settings: Settings, lake: Lake | None = None) -> RunPlan:
+    """What `jhu run` would do to the lake, touching nothing (reads the two manifests only).
+
+    The load's part is exact for a local JHU_SOURCE (the files are hashed). The build's reads
+    follow from the number of raw files (the build reads them all on every run; on a local lake
+    they are file reads, not requests). The export's PUTs are an upper bound: one per mart and
+    the manifest when any raw file lands (an unchanged mart is not uploaded), none when nothing
+    lands and an export exists (the same inputs build the same marts).
+    """
+    lake = lake if lake is not None else open_lake(settings)
+    load_plan = plan_load(settings, lake)
+    stages: dict[str, dict[str, int]] = {"load": dict(load_plan.requests)}
+    if settings.lake_is_s3:
+        names = [*load_plan.landing, *load_plan.sizes]
+        folders = Counter(name.partition("/")[0] for name in set(names) if "/" in name)
+        pages = sum(-(-count // LIST_PAGE) for count in folders.values())
+        stages["build"] = {
+            "GET": BUILD_GETS_PER_DAILY_REPORT * sum(folders.values()) + BUILD_GETS_SIX_FILES,
+            "HEAD": BUILD_HEADS_SIX_FILES,
+            "LIST": BUILD_LISTS_PER_GLOB_PAGE * pages + BUILD_LISTS_FIXED,
+        }
+    exported = lake.read_bytes(MARTS_MANIFEST) is not None
+    marts = len(list((PROJECT_DIR / "models" / "marts").glob("*.sql")))
+    export_puts = 0 if (exported and not load_plan.landing) else marts + 1
+    stages["export"] = {"GET": 1, "PUT": export_puts}
+    daily_bytes = sum(size for name, size in load_plan.sizes.items() if "/" in name)
+    six_bytes = sum(size for name, size in load_plan.sizes.items() if "/" not in name)
+    build_bytes = BUILD_READS_DAILY_REPORTS * daily_bytes + BUILD_READS_SIX_FILES * six_bytes
+    return RunPlan(
+        load=load_plan,
+        stages=stages,
+        bytes_up=load_plan.landing_bytes + (load_plan.manifest_bytes if load_plan.landing else 0),
+        bytes_down=round(build_bytes) if settings.lake_is_s3 else 0,
+        lake_is_s3=settings.lake_is_s3,
+    )
+
+
+def check_put_budget(run_plan: RunPlan, max_puts: int) -> None:
+    """JhuError, one line, when the run would make more PUTs than ``max_puts``."""
+    if run_plan.puts > max_puts:
+        load = len(run_plan.load.landing)
+        raise JhuError(
+            f"--max-puts {max_puts}: this run needs {run_plan.puts:,} PUTs ({load:,} raw files, "
+            f"their manifest, up to {run_plan.stages['export'].get('PUT', 0):,} for the "
+            "export); nothing was uploaded"
+        )

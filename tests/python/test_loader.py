@@ -483,7 +483,12 @@ def test_the_real_files_load_with_the_figures_of_sources_md(tmp_path: Path) -> N
     report, _, _ = run_load(source, tmp_path / "lake")
     manifest = manifest_of(tmp_path / "lake")
 
-    assert len(report.landed) == 6
+    daily = sorted(
+        f"{folder}/{path.name}"
+        for folder in ("csse_covid_19_daily_reports", "csse_covid_19_daily_reports_us")
+        for path in (source / folder).glob("*.csv")
+    )
+    assert sorted(f.name for f in report.landed) == sorted([*SIX_FILES, *daily])
     for name in SIX_FILES:
         entry, fact, path = manifest[name], facts[name], source / name
         dates = header_dates(path)
@@ -498,3 +503,44 @@ def test_the_real_files_load_with_the_figures_of_sources_md(tmp_path: Path) -> N
         assert entry["last_date"] == (max(dates).isoformat() if dates else None), name
         assert sha256(tmp_path / "lake/raw/jhu" / name) == fact["sha256"], name
     assert manifest[GLOBAL]["first_date"] == "2020-01-22"
+
+
+def sources_md_daily_facts(path: Path) -> dict[str, dict[str, object]]:
+    """The daily reports' rows of SOURCES.md's file tables: name -> sha256, rows, cols, bytes."""
+    facts: dict[str, dict[str, object]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or not cells[0].startswith("csse_covid_19_daily_reports"):
+            continue
+        facts[cells[0]] = {
+            "sha256": cells[1],
+            "rows": int(cells[2]),
+            "columns": int(cells[3]),
+            "bytes": int(cells[4]),
+        }
+    return facts
+
+
+def test_the_real_daily_reports_land_with_the_figures_of_sources_md(tmp_path: Path) -> None:
+    source = real_source()
+    if source is None:
+        pytest.skip("no real JHU files: set JHU_SOURCE or place them in ../shared/jhu")
+    facts = sources_md_daily_facts(source / "SOURCES.md")
+    assert len(facts) >= 29, "SOURCES.md no longer lists the global sample"
+
+    run_load(source, tmp_path / "lake")
+    manifest = manifest_of(tmp_path / "lake")
+
+    for name, fact in facts.items():
+        entry = manifest[name]
+        day = datetime.strptime(name.rpartition("/")[2], "%m-%d-%Y.csv").date().isoformat()
+        assert (entry["sha256"], entry["bytes"]) == (fact["sha256"], fact["bytes"]), name
+        assert (entry["rows"], entry["columns"]) == (fact["rows"], fact["columns"]), name
+        assert (entry["first_date"], entry["last_date"]) == (day, day), name
+        assert sha256(tmp_path / "lake/raw/jhu" / name) == fact["sha256"], name
+    # every report of the source is in the manifest and in the lake, byte for byte
+    for folder in ("csse_covid_19_daily_reports", "csse_covid_19_daily_reports_us"):
+        for path in (source / folder).glob("*.csv"):
+            name = f"{folder}/{path.name}"
+            assert manifest[name]["sha256"] == sha256(path), name
+            assert (tmp_path / "lake/raw/jhu" / name).read_bytes() == path.read_bytes(), name

@@ -146,7 +146,15 @@ def test_the_first_run_creates_the_bucket_and_lands_the_raw_files_byte_for_byte(
             == hashlib.sha256((jhu_source / name).read_bytes()).digest()
         ), name
     manifest = json.loads(get(s3_runs, RAW_MANIFEST))
-    assert set(manifest["files"]) == set(SIX_FILES)
+    assert {name for name in manifest["files"] if "/" not in name} == set(SIX_FILES)
+    # and every daily report of the source, under its upstream folder
+    reports = {
+        f"{path.parent.name}/{path.name}"
+        for path in jhu_source.glob("csse_covid_19_daily_reports*/*.csv")
+    }
+    assert {name for name in manifest["files"] if "/" in name} == reports
+    some = sorted(reports)[0]
+    assert get(s3_runs, f"{RAW_PREFIX}/{some}") == (jhu_source / some).read_bytes()
 
 
 def test_the_first_run_exports_every_mart_behind_the_manifest(s3_runs: S3Runs) -> None:

@@ -21,8 +21,8 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -39,8 +39,22 @@ from jhu_warehouse.lake import RAW_MANIFEST, RAW_PREFIX, Lake
 from jhu_warehouse.lake.documents import sha256_file, utc_now_iso
 from jhu_warehouse.lake.scratch import scratch_dir
 from jhu_warehouse.progress import Progress, silent
-from jhu_warehouse.sources.fetch import DEFAULT_TIMEOUT, FetchedFile, fetch_files
-from jhu_warehouse.sources.jhu_files import UPSTREAM_BASE
+from jhu_warehouse.sources.fetch import (
+    DEFAULT_TIMEOUT,
+    DailyFetch,
+    FetchedFile,
+    download_daily_reports,
+    fetch_files,
+    local_daily_reports,
+)
+from jhu_warehouse.sources.jhu_files import (
+    DAILY_FAMILIES,
+    UPSTREAM_BASE,
+    daily_family,
+    daily_report_date,
+    daily_report_name,
+    is_daily_report,
+)
 
 Status = Literal["landed", "unchanged"]
 
@@ -66,6 +80,9 @@ class LoadReport:
     files: tuple[FileReport, ...]
     manifest_written: bool
     seconds: float
+    held: Mapping[str, str] = field(default_factory=dict)
+    """Every raw file the lake holds after the load, by name: its sha256 (the manifest's), the
+    skipped daily reports of a download included. What a build reads."""
 
     @property
     def landed(self) -> list[FileReport]:
@@ -271,6 +288,15 @@ def load(
         fetched = fetch_files(
             settings.source, scratch, base_url=base_url, timeout=timeout, progress=progress
         )
+        daily = fetch_daily_reports(
+            settings.source,
+            Path(scratch),
+            current,
+            base_url=base_url,
+            timeout=timeout,
+            progress=progress,
+        )
+        fetched = [*fetched, *daily.files]
         profiles = _validate_all(fetched, progress)
 
         loaded_at = utc_now_iso(now() if now else None)
@@ -301,8 +327,15 @@ def load(
                 progress(f"  unchanged  {item.name}: same sha256 as in the manifest, not landed")
 
     if landing:
-        manifest = dump_load_manifest(next_manifest(current, new, landing))
-        lake.put_bytes_if(RAW_MANIFEST, manifest, manifest_version)
+        manifest = keep_landed_daily_reports(
+            current, with_report_headers(next_manifest(current, new, landing), profiles)
+        )
+        lake.put_bytes_if(RAW_MANIFEST, dump_load_manifest(manifest), manifest_version)
+    held = (manifest if landing else current).files
+    for line in daily_report_coverage(
+        [*(item.name for item in fetched), *daily.skipped], daily.missing_folders
+    ):
+        progress(line)
     return LoadReport(
         files=tuple(
             FileReport(
@@ -317,8 +350,111 @@ def load(
         ),
         manifest_written=bool(landing),
         seconds=time.perf_counter() - started,
+        held={name: entry.sha256 for name, entry in sorted(held.items())},
     )
 
 
 def _files(count: int) -> str:
     return "file" if count == 1 else "files"
+
+
+# --- The daily reports ------------------------------------------------------------------------
+# They join every load: from the two folders of a local JHU_SOURCE, or downloaded from upstream
+# (the names follow from each family's date range), and land under raw/jhu/<upstream folder>/,
+# each in the load manifest under that name. A download fetches only the reports the lake does
+# not hold yet; a local folder is read in place and hashed, so only changed files land.
+
+
+def fetch_daily_reports(
+    source: str | None,
+    scratch: Path,
+    current: LoadManifest,
+    *,
+    base_url: str = UPSTREAM_BASE,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: Progress = silent,
+) -> DailyFetch:
+    """The daily reports of this load: a local source's folders, or the upstream download."""
+    if source:
+        daily = local_daily_reports(Path(source))
+        for folder in daily.missing_folders:
+            progress(f"  no {folder}/ in JHU_SOURCE: those daily reports are not loaded")
+        return daily
+    wanted = upstream_daily_report_names()
+    skipped = [name for name in wanted if name in current.files]
+    todo = [name for name in wanted if name not in current.files]
+    progress(f"downloading {len(todo):,} daily reports ({len(skipped):,} already in the lake)")
+    files, not_found = download_daily_reports(
+        scratch, todo, base_url=base_url, timeout=timeout, progress=progress
+    )
+    return DailyFetch(files, [], not_found, skipped)
+
+
+def upstream_daily_report_names() -> list[str]:
+    """Every daily report upstream published: one per day of each family's date range."""
+    names = []
+    for family in DAILY_FAMILIES:
+        day = family.first_date
+        while day <= family.last_date:
+            names.append(daily_report_name(family, day))
+            day = date.fromordinal(day.toordinal() + 1)
+    return names
+
+
+def keep_landed_daily_reports(current: LoadManifest, manifest: LoadManifest) -> LoadManifest:
+    """``manifest`` plus the daily reports ``current`` lists that this load did not see.
+
+    Those files are in the lake (a download skips what is landed; a partial local mirror may
+    lack a date landed before) and dbt reads every file of the folder, so they stay listed.
+    """
+    kept = {
+        name: entry
+        for name, entry in current.files.items()
+        if is_daily_report(name) and name not in manifest.files
+    }
+    return LoadManifest(files={**manifest.files, **kept}) if kept else manifest
+
+
+def with_report_headers(
+    manifest: LoadManifest, profiles: Mapping[str, tuple[FileProfile, float]]
+) -> LoadManifest:
+    """``manifest`` with each daily report's header line, as this load validated it.
+
+    A report that did not land is the same bytes as its entry's (same sha256), so the header is
+    recorded for it too: an entry written before headers were recorded gains one.
+    """
+    files = {
+        name: replace(entry, header=profiles[name][0].header)
+        if name in profiles and profiles[name][0].header is not None
+        else entry
+        for name, entry in manifest.files.items()
+    }
+    return LoadManifest(files=files)
+
+
+def daily_report_coverage(names: list[str], missing_folders: list[str]) -> list[str]:
+    """One line per family: how many reports, the range they span, the dates missing inside it."""
+    lines = []
+    for family in DAILY_FAMILIES:
+        if family.folder in missing_folders:
+            lines.append(f"{family.name} daily reports: none (no {family.folder}/ in the source)")
+            continue
+        days = sorted(
+            {
+                day
+                for name in names
+                if daily_family(name.partition("/")[0]) is family
+                and (day := daily_report_date(name.rpartition("/")[2])) is not None
+            }
+        )
+        if not days:
+            lines.append(f"{family.name} daily reports: none")
+            continue
+        span = days[-1].toordinal() - days[0].toordinal() + 1
+        gaps = span - len(days)
+        lines.append(
+            f"{family.name} daily reports: {len(days):,} dates, {days[0]:%m-%d-%Y} to "
+            f"{days[-1]:%m-%d-%Y}, {gaps:,} {'date' if gaps == 1 else 'dates'} missing inside "
+            "that range"
+        )
+    return lines

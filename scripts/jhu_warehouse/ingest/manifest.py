@@ -8,7 +8,11 @@ Load manifest (``raw/jhu/_manifest.json``), one entry per landed JHU file::
 
     {"files": {"<file name>": {"sha256": ..., "bytes": ..., "rows": ..., "columns": ...,
                                "first_date": "2020-01-22" | null, "last_date": ... | null,
-                               "source": "<folder path or URL>", "loaded_at": "<UTC ISO>"}}}
+                               "source": "<folder path or URL>", "loaded_at": "<UTC ISO>",
+                               "header": "<a daily report's header line>"}}}
+
+``header`` is there for the daily reports only: the staging models read the columns the lake's
+files have from it, instead of opening every file once more (one GET per file on S3).
 
 The JSON helpers it shares with the export manifest live in the lake (`lake.documents`).
 """
@@ -37,6 +41,8 @@ class LoadEntry:
     """The folder path or URL the file was fetched from."""
     loaded_at: str
     """When it landed, UTC ISO 8601 (``2024-05-01T12:00:00Z``)."""
+    header: str | None = None
+    """A daily report's header line; None (and left out of the JSON) for the six files."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,16 @@ _LOAD_FIELDS: dict[str, tuple[type, ...]] = {
 
 def dump_load_manifest(manifest: LoadManifest) -> bytes:
     """The manifest as JSON bytes: keys sorted, indented, so a diff of two loads is readable."""
-    document = {"files": {name: asdict(entry) for name, entry in sorted(manifest.files.items())}}
+    document = {
+        "files": {
+            name: {
+                key: value
+                for key, value in asdict(entry).items()
+                if key != "header" or value is not None
+            }
+            for name, entry in sorted(manifest.files.items())
+        }
+    }
     return dump_json(document)
 
 
@@ -79,5 +94,8 @@ def parse_load_manifest(data: bytes, where: str) -> LoadManifest:
             value = entry.get(key)
             if key not in entry or isinstance(value, bool) or not isinstance(value, types):
                 raise malformed(where, f"entry {name!r} has no valid {key!r}")
-        entries[name] = LoadEntry(**{key: entry[key] for key in _LOAD_FIELDS})
+        header = entry.get("header")
+        if header is not None and not isinstance(header, str):
+            raise malformed(where, f"entry {name!r} has no valid 'header'")
+        entries[name] = LoadEntry(**{key: entry[key] for key in _LOAD_FIELDS}, header=header)
     return LoadManifest(files=entries)

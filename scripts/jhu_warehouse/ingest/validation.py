@@ -32,7 +32,15 @@ from datetime import date
 from pathlib import Path
 
 from jhu_warehouse.errors import JhuError
-from jhu_warehouse.sources.jhu_files import FILE_KINDS, ID_COLUMNS, KIND_LOOKUP, parse_date_header
+from jhu_warehouse.sources.jhu_files import (
+    FILE_KINDS,
+    ID_COLUMNS,
+    KIND_LOOKUP,
+    DailyFamily,
+    daily_family,
+    daily_report_date,
+    parse_date_header,
+)
 
 _COUNT = re.compile(r"-?[0-9]+")
 
@@ -49,6 +57,8 @@ class FileProfile:
     """Earliest date column; None for the lookup table, which has none."""
     last_date: date | None
     """Latest date column (by calendar, not by position)."""
+    header: str | None = None
+    """A daily report's header line (a byte order mark dropped); None for the six files."""
 
 
 def kind_of(name: str) -> str:
@@ -112,6 +122,8 @@ def profile_csv(name: str, lines: Iterable[str]) -> FileProfile:
     Pure apart from consuming ``lines``: one pass, nothing kept but counters. Raises JhuError
     naming the file and, for a row, its line and column.
     """
+    if _daily_family_of(name) is not None:
+        return profile_daily_report(name, lines)
     kind = kind_of(name)
     reader = csv.reader(lines)
     try:
@@ -160,3 +172,85 @@ def profile_file(name: str, path: Path) -> FileProfile:
         raise JhuError(f"{name}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise JhuError(f"{name}: cannot read {path} ({exc.strerror or exc})") from None
+
+
+# --- The daily reports ------------------------------------------------------------------------
+# A daily report passes when its file name is a date (MM-DD-YYYY.csv), its header line is exactly
+# one of its family's known versions (sources/jhu_files.py), every row has the header's width,
+# every count cell is a whole number or empty, and there is at least one row. Unlike the time
+# series, a count may be written with a zero fraction: JHU wrote `28.0` and `155764.0` (SOURCES.md,
+# "Counts written with a decimal part"); the staging models read counts as doubles and cast them,
+# which loses nothing when the fraction is zero. `1.5` is refused: no count has a fraction.
+
+#: A whole count: a signed integer, optionally with a zero fraction (``155764.0``).
+_WHOLE = re.compile(r"-?[0-9]+(?:\.0*)?")
+
+
+def _daily_family_of(name: str) -> DailyFamily | None:
+    folder, _, rest = name.partition("/")
+    return daily_family(folder) if rest else None
+
+
+def daily_report_day(name: str) -> date:
+    """The report date of a daily report named ``<folder>/MM-DD-YYYY.csv``; JhuError if not."""
+    file_name = name.rpartition("/")[2]
+    day = daily_report_date(file_name)
+    if day is None:
+        raise JhuError(f"{name}: the file name is not a date as MM-DD-YYYY.csv")
+    return day
+
+
+def check_daily_header(name: str, family: DailyFamily, header: Sequence[str]) -> None:
+    """A known header version of ``family``, exactly; else one line naming what is not known."""
+    if not header or header == [""]:
+        raise JhuError(f"{name}: empty file (no header line)")
+    if family.version_of(tuple(header)) is not None:
+        return
+    unknown = [column for column in header if column not in family.known_columns]
+    if unknown:
+        listed = ", ".join(repr(column) for column in unknown)
+        raise JhuError(
+            f"{name}: unknown header: the {family.name} daily reports have no column {listed}"
+        )
+    raise JhuError(
+        f"{name}: unknown header: its {len(header)} columns match none of the "
+        f"{len(family.versions)} known {family.name} header versions ({', '.join(header)})"
+    )
+
+
+def profile_daily_report(name: str, lines: Iterable[str]) -> FileProfile:
+    """Check a daily report given as text lines; its profile (first and last date: its date)."""
+    family = _daily_family_of(name)
+    if family is None:
+        raise JhuError(f"{name}: not in a daily-report folder this loader knows")
+    day = daily_report_day(name)
+    reader = csv.reader(lines)
+    try:
+        header = next(reader, [])
+        check_daily_header(name, family, header)
+        width = len(header)
+        counts = [index for index, column in enumerate(header) if column in family.count_columns]
+        rows = 0
+        for row in reader:
+            rows += 1
+            if len(row) != width:
+                raise JhuError(
+                    f"{name}: line {reader.line_num} has {len(row)} fields, the header has "
+                    f"{width} (ragged row)"
+                )
+            joined = "".join([row[index] for index in counts])
+            if joined and not (joined.isascii() and joined.isdigit()):
+                for index in counts:
+                    cell = row[index]
+                    if cell and _WHOLE.fullmatch(cell) is None:
+                        raise JhuError(
+                            f"{name}: line {reader.line_num}, column {header[index]!r}: "
+                            f"{cell!r} is not a count (a whole number, or empty)"
+                        )
+    except csv.Error as exc:
+        raise JhuError(f"{name}: line {reader.line_num} is not valid CSV ({exc})") from None
+    if rows == 0:
+        raise JhuError(f"{name}: no data rows after the header (empty body)")
+    return FileProfile(
+        rows=rows, columns=width, first_date=day, last_date=day, header=",".join(header)
+    )

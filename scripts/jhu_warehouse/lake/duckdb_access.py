@@ -196,6 +196,9 @@ _REQUEST_TYPE = re.compile(r"'request': \{'type': (\w+)")
 _BODY_LENGTH = re.compile(r"'request_body_length': (\d+)")
 _STATUS = re.compile(r"'response': \{'status': (\w+?)_(\d+)")
 _CONTENT_LENGTH = re.compile(r"'response': \{.*?[{ ]Content-Length=(\d+)", re.IGNORECASE)
+#: A ListObjectsV2 request (a GET on the bucket with `list-type=`, as DuckDB lists a glob): billed
+#: and counted as a LIST, as S3 and the loader's own listing count it.
+_LIST_QUERY = re.compile(r"'url': '[^']*[?&]list-type=")
 
 
 def http_log_stats(messages: list[str]) -> LakeStats:
@@ -209,6 +212,8 @@ def http_log_stats(messages: list[str]) -> LakeStats:
         if verb is None:
             continue
         method = verb.group(1).upper()
+        if method == "GET" and _LIST_QUERY.search(message):
+            method = "LIST"
         stats.requests[method] += 1
         body = _BODY_LENGTH.search(message)
         if method == "PUT" and body:

@@ -19,13 +19,21 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from jhu_warehouse import __version__
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.progress import Progress, silent
-from jhu_warehouse.sources.jhu_files import JHU_FILES, UPSTREAM_BASE, upstream_url
+from jhu_warehouse.sources.jhu_files import (
+    DAILY_FAMILIES,
+    JHU_FILES,
+    UPSTREAM_BASE,
+    daily_report_date,
+    daily_report_url,
+    upstream_url,
+)
 
 #: Seconds between two progress lines of one download.
 PROGRESS_INTERVAL_S = 5.0
@@ -65,6 +73,10 @@ def local_files(folder: Path) -> list[FetchedFile]:
     if missing:
         raise JhuError(f"JHU_SOURCE={folder}: missing {', '.join(missing)} in that folder")
     return [FetchedFile(name, folder / name, str(folder / name), 0.0) for name in JHU_FILES]
+
+
+class RemoteFileMissingError(JhuError):
+    """The server answered that the file does not exist (HTTP 404)."""
 
 
 class _UnreachableError(Exception):
@@ -132,6 +144,10 @@ class Downloader:
             part.unlink(missing_ok=True)
             if exc.code in _RETRIED_STATUSES:
                 raise _TransientError(f"HTTP {exc.code} {exc.reason}") from None
+            if exc.code == 404:
+                raise RemoteFileMissingError(
+                    f"cannot download {dest.name}: HTTP 404 {exc.reason} at {url}"
+                ) from None
             raise JhuError(
                 f"cannot download {dest.name}: HTTP {exc.code} {exc.reason} at {url}"
             ) from None
@@ -217,3 +233,84 @@ def fetch_files(
     if source:
         return local_files(Path(source))
     return download_files(dest, base_url=base_url, timeout=timeout, progress=progress)
+
+
+# --- The daily reports ------------------------------------------------------------------------
+
+#: Concurrent downloads of daily reports: a few, to be polite to the server and still not wait
+#: on ~2,200 round trips one after the other.
+DAILY_DOWNLOADS = 4
+
+
+@dataclass(frozen=True)
+class DailyFetch:
+    """The daily reports of a load: the files to validate and land, and what was not there."""
+
+    files: list[FetchedFile]
+    missing_folders: list[str]
+    """Daily-report folders the local JHU_SOURCE does not have (the time series still load)."""
+    not_found: list[str]
+    """Names upstream answered 404 for (a missing date, allowed)."""
+    skipped: list[str]
+    """Names not downloaded because the lake already holds them (see the load manifest)."""
+
+
+def local_daily_reports(folder: Path) -> DailyFetch:
+    """Every ``MM-DD-YYYY.csv``-like file of the daily-report folders of a local JHU_SOURCE.
+
+    Every ``.csv`` of the folder is taken (validation refuses a name that is not a date); other
+    files (upstream's README.md, .gitignore) are not JHU data and are left out.
+    """
+    folder = Path(folder).resolve()
+    files: list[FetchedFile] = []
+    missing: list[str] = []
+    for family in DAILY_FAMILIES:
+        directory = folder / family.folder
+        if not directory.is_dir():
+            missing.append(family.folder)
+            continue
+        for path in sorted(directory.glob("*.csv"), key=_by_date):
+            files.append(FetchedFile(f"{family.folder}/{path.name}", path, str(path), 0.0))
+    return DailyFetch(files, missing, [], [])
+
+
+def download_daily_reports(
+    dest: Path,
+    names: list[str],
+    *,
+    base_url: str = UPSTREAM_BASE,
+    timeout: float = DEFAULT_TIMEOUT,
+    attempts: int = DEFAULT_ATTEMPTS,
+    backoff: float = DEFAULT_BACKOFF,
+    workers: int = DAILY_DOWNLOADS,
+    progress: Progress = silent,
+) -> tuple[list[FetchedFile], list[str]]:
+    """Download daily reports (``<folder>/MM-DD-YYYY.csv``) into ``dest``, a few at a time.
+
+    Returns the files fetched, in the order of ``names``, and the names upstream does not have
+    (HTTP 404: a missing date). Any other failure is the Downloader's one JhuError.
+    """
+    downloader = Downloader(timeout=timeout, attempts=attempts, backoff=backoff, progress=progress)
+
+    def one(name: str) -> FetchedFile | None:
+        target = Path(dest) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        url = daily_report_url(name, base_url)
+        started = time.perf_counter()
+        try:
+            downloader.download(url, target)
+        except RemoteFileMissingError:
+            return None
+        return FetchedFile(name, target, url, time.perf_counter() - started)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        outcomes = list(pool.map(one, names))
+    fetched = [item for item in outcomes if item is not None]
+    missing = [name for name, item in zip(names, outcomes, strict=True) if item is None]
+    return fetched, missing
+
+
+def _by_date(path: Path) -> tuple[str, str]:
+    """Sort key of a daily report: its date as ISO text (names that are no date last)."""
+    day = daily_report_date(path.name)
+    return (day.isoformat() if day else "9999", path.name)

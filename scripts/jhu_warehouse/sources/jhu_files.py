@@ -134,3 +134,185 @@ def is_date_header(text: str) -> bool:
 def date_header(day: date) -> str:
     """The header JHU writes for a day: M/D/YY, unpadded."""
     return f"{day.month}/{day.day}/{day.year % 100:02d}"
+
+
+# --- The daily reports --------------------------------------------------------------------------
+# One file per day, named MM-DD-YYYY.csv, in two upstream folders below UPSTREAM_BASE. Each is the
+# counts as JHU published them that day; the header changed over time (the versions below, with
+# the dates of their first and last file in the final upstream files: ../shared/jhu/SOURCES.md).
+
+#: Upstream's daily-report folders, below UPSTREAM_BASE; the lake mirrors them under raw/jhu/.
+DAILY_GLOBAL_DIR = "csse_covid_19_daily_reports"
+DAILY_US_DIR = "csse_covid_19_daily_reports_us"
+
+#: A daily report's file name: MM-DD-YYYY.csv, zero-padded (sorting the names does not sort dates).
+DAILY_REPORT_NAME = re.compile(r"([0-9]{2})-([0-9]{2})-([0-9]{4})\.csv")
+
+
+@dataclass(frozen=True)
+class HeaderVersion:
+    """One header line a daily-report family had, and the dates of its first and last file."""
+
+    version: int
+    columns: tuple[str, ...]
+    first: date
+    last: date
+
+
+@dataclass(frozen=True)
+class DailyFamily:
+    """A family of daily reports: its folder, its dates, its header versions, its count columns."""
+
+    name: str
+    folder: str
+    first_date: date
+    last_date: date
+    versions: tuple[HeaderVersion, ...]
+    count_columns: frozenset[str]
+    """Columns holding counts: a whole number (``155764.0`` is whole, ``1.5`` is not) or empty."""
+
+    @property
+    def known_columns(self) -> frozenset[str]:
+        return frozenset(column for version in self.versions for column in version.columns)
+
+    def version_of(self, header: tuple[str, ...]) -> HeaderVersion | None:
+        """The version whose header line this is, exactly (names and order), or None."""
+        return next((v for v in self.versions if v.columns == header), None)
+
+
+_GLOBAL_V1 = ("Province/State", "Country/Region", "Last Update", "Confirmed", "Deaths", "Recovered")
+_GLOBAL_V3 = (
+    "FIPS",
+    "Admin2",
+    "Province_State",
+    "Country_Region",
+    "Last_Update",
+    "Lat",
+    "Long_",
+    "Confirmed",
+    "Deaths",
+    "Recovered",
+    "Active",
+    "Combined_Key",
+)
+_US_V2 = (
+    "Province_State",
+    "Country_Region",
+    "Last_Update",
+    "Lat",
+    "Long_",
+    "Confirmed",
+    "Deaths",
+    "Recovered",
+    "Active",
+    "FIPS",
+    "Incident_Rate",
+    "Total_Test_Results",
+    "People_Hospitalized",
+    "Case_Fatality_Ratio",
+    "UID",
+    "ISO3",
+    "Testing_Rate",
+    "Hospitalization_Rate",
+)
+
+DAILY_GLOBAL = DailyFamily(
+    name="global",
+    folder=DAILY_GLOBAL_DIR,
+    first_date=date(2020, 1, 22),
+    last_date=date(2023, 3, 9),
+    versions=(
+        HeaderVersion(1, _GLOBAL_V1, date(2020, 1, 22), date(2020, 2, 29)),
+        HeaderVersion(
+            2, (*_GLOBAL_V1, "Latitude", "Longitude"), date(2020, 3, 1), date(2020, 3, 21)
+        ),
+        HeaderVersion(3, _GLOBAL_V3, date(2020, 3, 22), date(2020, 5, 28)),
+        HeaderVersion(
+            4,
+            (*_GLOBAL_V3, "Incidence_Rate", "Case-Fatality_Ratio"),
+            date(2020, 5, 29),
+            date(2020, 11, 8),
+        ),
+        HeaderVersion(
+            5,
+            (*_GLOBAL_V3, "Incident_Rate", "Case_Fatality_Ratio"),
+            date(2020, 11, 9),
+            date(2023, 3, 9),
+        ),
+    ),
+    count_columns=frozenset({"Confirmed", "Deaths", "Recovered", "Active"}),
+)
+
+DAILY_US = DailyFamily(
+    name="US",
+    folder=DAILY_US_DIR,
+    first_date=date(2020, 4, 12),
+    last_date=date(2023, 3, 9),
+    versions=(
+        HeaderVersion(
+            1,
+            (*_US_V2, "Date", "People_Tested", "Mortality_Rate"),
+            date(2020, 4, 12),
+            date(2022, 9, 20),
+        ),
+        HeaderVersion(2, _US_V2, date(2022, 9, 21), date(2023, 3, 9)),
+    ),
+    count_columns=frozenset(
+        {
+            "Confirmed",
+            "Deaths",
+            "Recovered",
+            "Active",
+            "People_Hospitalized",
+            "Total_Test_Results",
+            "People_Tested",
+        }
+    ),
+)
+
+DAILY_FAMILIES = (DAILY_GLOBAL, DAILY_US)
+
+#: The `Last Update` / `Last_Update` formats JHU used, as strptime patterns (SOURCES.md measured
+#: which files use which). `M`, `D` and the hour of the first two are not zero-padded. The US files
+#: also have empty values (American Samoa, Recovered, 04-12 … 04-20-2020). The staging models parse
+#: every one of these (macros/staging/jhu_parse_timestamp.sql).
+LAST_UPDATE_FORMATS = (
+    "%m/%d/%Y %H:%M",  # 1/22/2020 17:00   global, 3 files of Jan-Feb 2020
+    "%m/%d/%y %H:%M",  # 1/23/20 17:00     global, 15 files up to 04-06-2020
+    "%Y-%m-%dT%H:%M:%S",  # 2020-02-02T23:43:02  global, 02-02 … 03-21-2020
+    "%Y-%m-%d %H:%M:%S",  # 2020-03-23 23:19:34  global from 03-23-2020, every US file
+    "%Y-%m-%d %H:%M",  # 2021-01-15 17:22   global 01-14-2021, its 37 India rows
+)
+
+
+def daily_family(folder: str) -> DailyFamily | None:
+    """The daily-report family kept in ``folder`` (upstream's folder name), or None."""
+    return next((family for family in DAILY_FAMILIES if family.folder == folder), None)
+
+
+def daily_report_date(file_name: str) -> date | None:
+    """The date a daily report's file name (``03-09-2023.csv``) stands for, or None."""
+    match = DAILY_REPORT_NAME.fullmatch(file_name)
+    if match is None:
+        return None
+    month, day, year = (int(part) for part in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def daily_report_name(family: DailyFamily, day: date) -> str:
+    """A daily report's name as the loader and the lake know it: ``<folder>/MM-DD-YYYY.csv``."""
+    return f"{family.folder}/{day:%m-%d-%Y}.csv"
+
+
+def is_daily_report(name: str) -> bool:
+    """Whether a load's file name is a daily report (``<daily folder>/<file>``)."""
+    folder, _, rest = name.partition("/")
+    return bool(rest) and daily_family(folder) is not None
+
+
+def daily_report_url(name: str, base_url: str = UPSTREAM_BASE) -> str:
+    """The raw URL of a daily report named ``<folder>/MM-DD-YYYY.csv``."""
+    return f"{base_url.rstrip('/')}/{name}"

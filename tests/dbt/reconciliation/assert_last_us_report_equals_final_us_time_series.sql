@@ -1,0 +1,45 @@
+-- The US daily report of the last day (03-09-2023) equals the final US row of the global time
+-- series on 3/9/23, exactly, for confirmed and deaths (SOURCES.md: 103,802,702 and 1,123,836).
+-- JHU reconciled the two products at the end; on most earlier dates they differ. Checked only
+-- when both hold that date (a partial lake may hold neither). Returns the mismatch.
+
+with
+
+report as (
+
+    select
+        report_date,
+        sum(cumulative_confirmed) as confirmed,
+        sum(cumulative_deaths) as deaths
+
+    from {{ ref('stg_jhu__daily_reports_us') }}
+    where report_date = cast('2023-03-09' as date)
+    group by report_date
+
+),
+
+series as (
+
+    select
+        report_date,
+        cumulative_confirmed as confirmed,
+        cumulative_deaths as deaths
+
+    from {{ ref('int_country_daily_aggregated') }}
+    where country_region = 'US' and report_date = cast('2023-03-09' as date)
+
+)
+
+select
+    report.report_date,
+    report.confirmed as report_confirmed,
+    series.confirmed as series_confirmed,
+    report.deaths as report_deaths,
+    series.deaths as series_deaths
+
+from report
+inner join series
+    on report.report_date = series.report_date
+where
+    report.confirmed != series.confirmed
+    or report.deaths != series.deaths
