@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-SCALES ?= 1 10
+SCALES ?= real 1 10
 
 # bash with pipefail, so a command piped through a filter still fails when it fails.
 SHELL := /bin/bash

@@ -267,7 +267,12 @@ def _generate(args: argparse.Namespace, settings: Settings) -> int:
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     from jhu_warehouse.bench.runner import DEFAULT_MEMORY_GB, DEFAULT_TIMEOUT_S, JOBS
 
-    parser.add_argument("--scales", default="1 10", help='scales k, e.g. "1 10 100"')
+    parser.add_argument(
+        "--scales",
+        default="real 1 10",
+        help='"real" (the files of JHU_SOURCE, time series and daily reports, read in place) '
+        'and scales k of generated files, e.g. "real 1 10 100" (default: real 1 10)',
+    )
     parser.add_argument("--jobs", default=" ".join(JOBS), help="jobs to run (default: all five)")
     parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     parser.add_argument(

@@ -85,7 +85,7 @@ def test_results_have_the_issue_fields_and_say_why_a_figure_is_null(tmp_path: Pa
     assert json.loads(out.read_text())["runs"] == [record]
     table = bench.table([record])
     assert record["pipeline_rerun_s"] == 1.2
-    assert "| 10 | 73.3 M | 10.0 | 1.2 | 2.5 | 5.0 | - | - | 4.0x | 0.5x |" in table
+    assert "| 10 |  | 73.3 M | 10.0 | 1.2 | 2.5 | 5.0 | - | - | 4.0x | 0.5x |" in table
     assert "k=10 pandas: out of memory" in table
 
 
@@ -109,8 +109,9 @@ def test_the_pipeline_stages_come_from_its_last_summary() -> None:
 
 def test_scales_and_jobs_are_checked() -> None:
     assert bench.parse_scales("1 10,100") == [1, 10, 100]
+    assert bench.parse_scales("real 1 10") == ["real", 1, 10]
     assert bench.parse_jobs("spark pipeline") == ["pipeline", "spark"]
-    for bad in ("", "0", "ten"):
+    for bad in ("", "0", "ten", "Real"):
         with pytest.raises(JhuError, match="--scales"):
             bench.parse_scales(bad)
     with pytest.raises(JhuError, match="--jobs"):
@@ -219,3 +220,43 @@ def test_the_rerun_is_the_pipelines_command_again_on_its_env(tmp_path: Path, mon
     assert measured[1][:2] == measured[0][:2]
     assert record["pipeline_rerun_s"] == 1.0
     assert "pipeline_rerun_error" not in record
+
+
+def test_the_real_scale_reads_the_source_in_place_and_counts_what_it_holds(
+    tmp_path: Path,
+) -> None:
+    """Scale `real`: JHU_SOURCE itself (no generation), its files and bytes recorded, and the
+    cells counted from the headers: rows times date columns of the five time series."""
+    source = copy_six(FIXTURE_DIR, tmp_path / "source")
+    daily = source / "csse_covid_19_daily_reports"
+    daily.mkdir()
+    (daily / "01-01-2021.csv").write_text("Province_State,Country_Region\n,Chile\n")
+    data, cells = bench.scale_data(tmp_path / "data", source, "real", 0)
+    assert data == source
+    assert not (tmp_path / "data").exists()  # nothing generated
+    expected = 0
+    for name in SIX_FILES:
+        if name.startswith("time_series"):
+            lines = (source / name).read_text().splitlines()
+            dates = [c for c in lines[0].split(",") if c.count("/") == 2]
+            expected += (len(lines) - 1) * len(dates)
+    assert cells == expected > 0
+    size = bench.input_size(source)
+    assert size.files == len(SIX_FILES) + 1
+    assert size.bytes == sum(p.stat().st_size for p in source.rglob("*.csv"))
+    record = bench.run_record("real", cells, {}, size, None)
+    assert record["scale"] == "real"
+    assert (record["input_files"], record["input_bytes"]) == (size.files, size.bytes)
+
+
+def test_the_daily_report_models_are_itemised_from_run_results(tmp_path: Path) -> None:
+    results = {
+        "results": [
+            {"unique_id": "model.jhu_covid.stg_jhu__daily_reports_global", "execution_time": 2.5},
+            {"unique_id": "model.jhu_covid.fct_subnational_daily", "execution_time": 1.25},
+            {"unique_id": "model.jhu_covid.fct_country_daily", "execution_time": 9.0},
+        ]
+    }
+    (tmp_path / "run_results.json").write_text(json.dumps(results))
+    assert bench.daily_report_models_s(tmp_path) == 3.75
+    assert bench.daily_report_models_s(tmp_path / "missing") is None

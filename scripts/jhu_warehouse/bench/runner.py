@@ -34,6 +34,7 @@ with the reason in `<job>_error`. Nothing here is a test: `make test` never depe
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import platform
@@ -55,7 +56,7 @@ from jhu_warehouse.config import PROJECT_DIR
 from jhu_warehouse.dbt_project.invocation import SKIP_UNIT_TESTS
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.progress import Progress, silent
-from jhu_warehouse.sources.jhu_files import LOOKUP_FILE
+from jhu_warehouse.sources.jhu_files import LOOKUP_FILE, TIME_SERIES_FILES, is_date_header
 
 FLOOR_PROJECT = PROJECT_DIR / "bench" / "floor_project"
 #: Where the real files sit beside a clone (as in CI): the generator's template by default.
@@ -124,7 +125,7 @@ def kill_tree(process: psutil.Process) -> None:
 
 
 #: A stage line of `jhu run`'s summary, e.g. "  build      9.8 s  17 models built, ...".
-_STAGE_LINE = re.compile(r"^  (load|build|export)\s+([0-9.]+) s\b", re.MULTILINE)
+_STAGE_LINE = re.compile(r"^  (load|build|export|report)\s+([0-9.]+) s\b", re.MULTILINE)
 
 
 def stages_from_summary(text: str) -> dict[str, float] | None:
@@ -319,14 +320,50 @@ def job_command(
 # --- data, results -------------------------------------------------------------------------------
 
 
+#: The scale that is no multiple: the real files of JHU_SOURCE (time series and daily reports).
+REAL = "real"
+Scale = int | str
+
+
+@dataclass(frozen=True)
+class InputSize:
+    """What a scale's jobs read: the raw files and their bytes (all of JHU_SOURCE's at `real`)."""
+
+    files: int
+    bytes: int
+
+
+def input_size(folder: Path) -> InputSize:
+    """The JHU files of a source folder: the six files and every daily report (*.csv below)."""
+    paths = [p for p in folder.rglob("*.csv") if p.is_file()]
+    return InputSize(files=len(paths), bytes=sum(p.stat().st_size for p in paths))
+
+
+def time_series_cells(folder: Path) -> int:
+    """Date cells of the five time-series files: rows x date columns, read from the headers."""
+    cells = 0
+    for name in TIME_SERIES_FILES:
+        with (folder / name).open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+            rows = sum(1 for _ in handle)
+        cells += rows * sum(1 for column in header if is_date_header(column))
+    return cells
+
+
 def scale_data(
-    data_dir: Path, template: Path, scale: int, seed: int, progress: Progress = silent
+    data_dir: Path, template: Path, scale: Scale, seed: int, progress: Progress = silent
 ) -> tuple[Path, int]:
-    """The generated files of a scale, and their date cells.
+    """The files of a scale, and their date cells: at `real` the template (JHU_SOURCE) itself,
+    read in place; at k the generated files.
 
     Reused only when the folder's marker records the same inputs (scale, seed, the generator's
     code, the template files' sha256); otherwise generated afresh.
     """
+    if scale == REAL:
+        cells = time_series_cells(template)
+        size = input_size(template)
+        progress(f"  data: {template} (real: {size.files:,} files, {size.bytes / 1e6:,.0f} MB)")
+        return template, cells
     out = data_dir / f"k{scale}-seed{seed}"
     marker = read_marker(out)
     wanted = inputs(template, scale, seed)
@@ -341,9 +378,18 @@ def scale_data(
     return out, summary.cells
 
 
-def run_record(scale: int, cells: int, results: dict[str, Measurement]) -> dict[str, Any]:
+def run_record(
+    scale: Scale,
+    cells: int,
+    results: dict[str, Measurement],
+    size: InputSize | None = None,
+    daily_models_s: float | None = None,
+) -> dict[str, Any]:
     """One entry of bench-results.json: the issue's fields first, then the extra ones."""
     record: dict[str, Any] = {"scale": scale, "cells": cells}
+    if size is not None:
+        record["input_files"] = size.files
+        record["input_bytes"] = size.bytes
     for job in MEASURED:
         record[f"{job}_s"] = results[job].seconds if job in results else None
     for job in MEASURED:
@@ -352,6 +398,7 @@ def run_record(scale: int, cells: int, results: dict[str, Measurement]) -> dict[
         record[f"{job}_cpu_s"] = results[job].cpu_seconds if job in results else None
     pipeline = results.get("pipeline")
     record["pipeline_stages_s"] = pipeline.stages if pipeline else None
+    record["pipeline_daily_report_models_s"] = daily_models_s
     for job in MEASURED:
         if job not in results:
             record[f"{job}_error"] = "not run (--jobs)"
@@ -381,17 +428,22 @@ def ratio(a: float | None, b: float | None) -> str:
     return "-" if a is None or b is None or b == 0 else f"{a / b:.1f}x"
 
 
+def fmt_input(files: int | None, size: int | None) -> str:
+    return "" if files is None or size is None else f"{files:,} files, {size / 1e6:,.0f} MB"
+
+
 def table(runs: list[dict[str, Any]]) -> str:
-    """The results as a Markdown table (pasted into the README as is)."""
+    """The results as a Markdown table (as docs/performance.md shows them)."""
     head = (
-        "| k | cells | pipeline s | re-run s | dbt floor s | dbt empty s | pandas s | spark s "
-        "| pipeline / floor | re-run / floor | pandas / pipeline | spark / pipeline "
+        "| k | input | cells | pipeline s | re-run s | dbt floor s | dbt empty s | pandas s "
+        "| spark s | pipeline / floor | re-run / floor | pandas / pipeline | spark / pipeline "
         "| pipeline RSS MB | pandas RSS MB | spark RSS MB |"
     )
-    lines = [head, "|" + "---|" * 15]
+    lines = [head, "|" + "---|" * 16]
     for r in runs:
         cells = [
             str(r["scale"]),
+            fmt_input(r.get("input_files"), r.get("input_bytes")),
             f"{r['cells'] / 1e6:,.1f} M",
             fmt_seconds(r["pipeline_s"]),
             fmt_seconds(r.get("pipeline_rerun_s")),
@@ -420,14 +472,44 @@ def table(runs: list[dict[str, Any]]) -> str:
 # --- the benchmark ---------------------------------------------------------------------------
 
 
-def parse_scales(text: str) -> list[int]:
-    try:
-        scales = [int(part) for part in text.replace(",", " ").split()]
-    except ValueError:
-        raise JhuError(f'--scales {text!r}: give positive integers, e.g. "1 10"') from None
-    if not scales or any(k < 1 for k in scales):
-        raise JhuError(f'--scales {text!r}: give positive integers, e.g. "1 10"')
+def parse_scales(text: str) -> list[Scale]:
+    """`real` (the files of JHU_SOURCE) and positive integers k, in the order given."""
+    wrong = f'--scales {text!r}: give "real" or positive integers, e.g. "real 1 10"'
+    scales: list[Scale] = []
+    for part in text.replace(",", " ").split():
+        if part == REAL:
+            scales.append(REAL)
+            continue
+        try:
+            k = int(part)
+        except ValueError:
+            raise JhuError(wrong) from None
+        if k < 1:
+            raise JhuError(wrong)
+        scales.append(k)
+    if not scales:
+        raise JhuError(wrong)
     return scales
+
+
+#: The models and tests over the daily reports, by name: their build time is itemised apart.
+_DAILY_NODE = re.compile(r"daily_report|subnational")
+
+
+def daily_report_models_s(target: Path) -> float | None:
+    """Seconds the pipeline's build spent on the daily-report nodes (run_results.json)."""
+    try:
+        results = json.loads((target / "run_results.json").read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return round(
+        sum(
+            float(r.get("execution_time") or 0)
+            for r in results
+            if _DAILY_NODE.search(r["unique_id"])
+        ),
+        2,
+    )
 
 
 def parse_jobs(text: str) -> list[str]:
@@ -452,7 +534,7 @@ def check_template(template: Path) -> Path:
 class BenchPlan:
     """What one `jhu bench` measures, and where it keeps its data and results."""
 
-    scales: list[int]
+    scales: list[Scale]
     jobs: list[str]
     template: Path
     data_dir: Path
@@ -484,7 +566,7 @@ def run(plan: BenchPlan, progress: Progress = silent) -> list[dict[str, Any]]:
     for scale in plan.scales:
         progress(f"scale {scale}")
         data, cells = scale_data(plan.data_dir, plan.template, scale, plan.seed, progress)
-        work = plan.data_dir / "work" / f"k{scale}"
+        work = plan.data_dir / "work" / (str(scale) if scale == REAL else f"k{scale}")
         results: dict[str, Measurement] = {}
         for job in plan.jobs:
             command, env = job_command(job, data, work, plan.profiles_dir)
@@ -502,13 +584,14 @@ def run(plan: BenchPlan, progress: Progress = silent) -> list[dict[str, Any]]:
                 progress(f"{describe('rerun', rerun)}  (log: {rerun_log})")
             elif job == "pipeline":
                 results["pipeline_rerun"] = Measurement(None, None, "not run: the pipeline failed")
-        runs.append(run_record(scale, cells, results))
+        daily_s = daily_report_models_s(work / "dbt" / "pipeline" / "target")
+        runs.append(run_record(scale, cells, results, input_size(data), daily_s))
         # Written after every scale: a long run that is stopped keeps what it measured.
         write_results(plan.out, runs)
     return runs
 
 
-def incomplete_scales(runs: list[dict[str, Any]]) -> list[int]:
+def incomplete_scales(runs: list[dict[str, Any]]) -> list[Scale]:
     """The scales at which the pipeline was run and did not complete."""
     return [r["scale"] for r in runs if r.get("pipeline_error")]
 
