@@ -32,7 +32,9 @@ WORLD = "assert_world_equals_sum_of_files"
 PROVINCES = "assert_provinces_add_up_to_countries"
 COUNTIES = "assert_us_counties_add_up_to_states"
 RECOVERED = "assert_recovered_unknown_after_reporting_stopped"
-SINGULAR = {WORLD, PROVINCES, COUNTIES, RECOVERED}
+DAILY_PROVINCES = "assert_daily_report_provinces_add_up_to_countries"
+LAST_US_REPORT = "assert_last_us_report_equals_final_us_time_series"
+SINGULAR = {WORLD, PROVINCES, COUNTIES, RECOVERED, DAILY_PROVINCES, LAST_US_REPORT}
 RECOVERED_FILE = "time_series_covid19_recovered_global.csv"
 
 
@@ -130,6 +132,14 @@ def test_each_singular_test_returns_exactly_the_row_broken_for_it(pipeline_run, 
             # a state one case short on one date
             "update marts.fct_us_state_daily set cumulative_confirmed = cumulative_confirmed - 1 "
             "where state_name = 'Ohio' and report_date = date '2020-12-30'",
+            # one province of a daily report one death too many
+            "update marts.fct_subnational_daily set cumulative_deaths = cumulative_deaths + 1 "
+            "where rowid = (select min(rowid) from marts.fct_subnational_daily "
+            "where cumulative_deaths is not null)",
+            # the final US time series one death off on the last day
+            "update intermediate.int_country_daily_aggregated "
+            "set cumulative_deaths = cumulative_deaths + 1 "
+            "where country_region = 'US' and report_date = date '2023-03-09'",
         ],
     )
     lake = zeroed_recovered_lake(pipeline_run, tmp_path / "lake_without_recovered")
@@ -164,6 +174,8 @@ def test_no_singular_test_passes_on_empty_marts(pipeline_run, tmp_path):
             "delete from marts.fct_global_daily",
             "delete from marts.fct_country_daily",
             "delete from marts.fct_us_state_daily",
+            "delete from marts.fct_subnational_daily",
+            "delete from intermediate.int_country_daily_aggregated",
         ],
     )
     got = dbt_test(pipeline_run, warehouse, SINGULAR)

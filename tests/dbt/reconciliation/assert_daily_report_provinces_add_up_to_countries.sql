@@ -1,7 +1,8 @@
 -- A country's provinces add up to its total in the same daily report: for every country and
 -- report date of fct_subnational_daily, the sum of its rows there equals the sum of all its
 -- rows in that day's file, computed here from staging (the `Recovered` rows, which hold no
--- confirmed case and no death, aside). Returns the mismatching country-dates.
+-- confirmed case and no death, aside). Returns the mismatching country-dates, and one row when
+-- the mart is empty although the reports hold rows (an empty mart must not pass).
 
 with
 
@@ -49,3 +50,17 @@ where
     file_totals.country_region is null
     or mart_totals.confirmed is distinct from file_totals.confirmed
     or mart_totals.deaths is distinct from file_totals.deaths
+
+union all
+
+select
+    null as country_region,
+    null as report_date,
+    null as mart_confirmed,
+    null as file_confirmed,
+    null as mart_deaths,
+    null as file_deaths
+
+where
+    not exists (select 1 from {{ ref('fct_subnational_daily') }})
+    and exists (select 1 from {{ ref('stg_jhu__daily_reports_global') }})

@@ -1,7 +1,8 @@
 -- The US daily report of the last day (03-09-2023) equals the final US row of the global time
 -- series on 3/9/23, exactly, for confirmed and deaths (SOURCES.md: 103,802,702 and 1,123,836).
--- JHU reconciled the two products at the end; on most earlier dates they differ. Checked only
--- when both hold that date (a partial lake may hold neither). Returns the mismatch.
+-- JHU reconciled the two products at the end; on most earlier dates they differ. Checked when
+-- the lake holds that day's US report (a partial mirror may not); the time series, always
+-- loaded, must then hold the date too. Returns the mismatch, or the report without its series.
 
 with
 
@@ -38,8 +39,9 @@ select
     series.deaths as series_deaths
 
 from report
-inner join series
+left join series
     on report.report_date = series.report_date
 where
-    report.confirmed != series.confirmed
+    series.report_date is null
+    or report.confirmed != series.confirmed
     or report.deaths != series.deaths
