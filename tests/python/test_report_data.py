@@ -106,13 +106,16 @@ def test_the_map_keys_deaths_per_100k_by_iso_numeric_shape_and_names_the_rest() 
 
 
 # state_name, state_fips, report_date, population, cumulative_confirmed, cumulative_deaths,
-# deaths_per_100k: confirmed ends a day before deaths, as the two real US files do
+# deaths_per_100k, cumulative_tests, test_positivity_7d: confirmed ends a day before deaths, as
+# the two real US files do; testing (from the US daily reports) ends before both
 STATES = [
-    ("Alpha", "01", DAYS[1], 100, 50, 1, 1.0),
-    ("Alpha", "01", DAYS[2], 100, None, 2, 2.0),
-    ("Beta", "02", DAYS[1], 100, 60, 4, 4.0),
-    ("Beta", "02", DAYS[2], 100, None, 5, 5.0),
-    ("Gamma", "03", DAYS[2], 0, None, 0, None),
+    ("Alpha", "01", DAYS[0], 100, 40, 1, 1.0, 900, 0.125),
+    ("Alpha", "01", DAYS[1], 100, 50, 1, 1.0, 1000, None),
+    ("Alpha", "01", DAYS[2], 100, None, 2, 2.0, None, None),
+    ("Beta", "02", DAYS[0], 100, 50, 3, 3.0, 2000, 0.05),
+    ("Beta", "02", DAYS[1], 100, 60, 4, 4.0, None, None),
+    ("Beta", "02", DAYS[2], 100, None, 5, 5.0, None, None),
+    ("Gamma", "03", DAYS[2], 0, None, 0, None, None, None),
 ]
 
 
@@ -124,6 +127,19 @@ def test_us_states_are_ranked_on_the_last_day_with_deaths() -> None:
         ("Alpha", 2),
         ("Gamma", None),  # no population: no ratio, ranked last
     ]
+    # tests and positivity on the last day any state has a positivity, not the deaths' last day
+    assert us["tests_date"] == DAYS[0].isoformat()
+    assert [(s["name"], s["tests"], s["positivity_pct"]) for s in us["states"]] == [
+        ("Beta", 2000, 5.0),
+        ("Alpha", 900, 12.5),
+        ("Gamma", None, None),
+    ]
+
+
+def test_us_states_without_daily_reports_have_no_testing() -> None:
+    us = data.us_states([(*row[:7], None, None) for row in STATES])
+    assert us["tests_date"] is None
+    assert all(s["tests"] is None and s["positivity_pct"] is None for s in us["states"])
 
 
 REVISIONS = [

@@ -42,7 +42,7 @@ order by iso3"""
 
 US_STATES_SQL = """
 select state_name, state_fips, report_date, population, cumulative_confirmed, cumulative_deaths,
-       deaths_per_100k
+       deaths_per_100k, cumulative_tests, test_positivity_7d
 from fct_us_state_daily order by state_name, report_date"""
 
 REVISIONS_SQL = """
@@ -215,15 +215,21 @@ def world_map(
 
 
 def us_states(state_rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
-    """Deaths per 100k by state on the last day the US deaths series has, ranked."""
+    """Deaths per 100k by state on the last day the US deaths series has, ranked; beside them,
+    each state's tests and 7-day test positivity on the last day the US daily reports give a
+    positivity (NULL when the lake holds no US daily report)."""
     with_deaths = [r for r in state_rows if r[5] is not None]
     if not with_deaths:
-        return {"date": None, "states": []}
+        return {"date": None, "tests_date": None, "states": []}
     last = max(r[2] for r in with_deaths)
     on_last = [r for r in with_deaths if r[2] == last]
     ranked = sorted(on_last, key=lambda r: (-(r[6] if r[6] is not None else -1), r[0]))
+    with_positivity = [r for r in state_rows if len(r) > 8 and r[8] is not None]
+    tests_last = max((r[2] for r in with_positivity), default=None)
+    testing = {r[0]: r for r in with_positivity if r[2] == tests_last}
     return {
         "date": _iso(last),
+        "tests_date": _iso(tests_last),
         "states": [
             {
                 "name": r[0],
@@ -231,6 +237,8 @@ def us_states(state_rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
                 "population": r[3],
                 "deaths": r[5],
                 "deaths_per_100k": _num(r[6], 1),
+                "tests": testing[r[0]][7] if r[0] in testing else None,
+                "positivity_pct": _num(100 * testing[r[0]][8], 1) if r[0] in testing else None,
             }
             for r in ranked
         ],

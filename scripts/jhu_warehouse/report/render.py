@@ -136,16 +136,31 @@ def _country_options(data: dict[str, Any]) -> str:
     )
 
 
+def _or_dash(value: Any, text: str) -> str:
+    return text if value is not None else "—"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} %"
+
+
 def _us_table(us: dict[str, Any]) -> str:
     rows = "\n".join(
         f"<tr><td>{i}</td><td>{e(s['name'])}</td><td>{_n(s['deaths'])}</td>"
-        f"<td>{_n(s['deaths_per_100k']) if s['deaths_per_100k'] is not None else '—'}</td></tr>"
+        f"<td>{_or_dash(s['deaths_per_100k'], _n(s['deaths_per_100k']))}</td>"
+        f"<td>{_or_dash(s['tests'], _n(s['tests']))}</td>"
+        f"<td>{_pct(s['positivity_pct'])}</td></tr>"
         for i, s in enumerate(us["states"], start=1)
     )
+    tests_on = f" on {e(str(us['tests_date']))}" if us.get("tests_date") else ""
     return f"""<table id="us-table"><thead><tr><th>#</th><th>State or territory</th>
-<th>Deaths</th><th>per 100k</th></tr></thead><tbody>
+<th>Deaths</th><th>per 100k</th><th>Tests{tests_on}</th><th>Positivity, 7 days</th></tr>
+</thead><tbody>
 {rows}
-</tbody></table>"""
+</tbody></table>
+<p class="note">Tests and positivity (new confirmed over new tests, 7 days) come from the US daily
+reports, which stopped reporting testing before the end of the data; "—" where a state or the lake
+has none.</p>"""
 
 
 def _quality(q: dict[str, Any]) -> str:
