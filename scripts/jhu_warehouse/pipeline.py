@@ -67,7 +67,7 @@ class PipelineReport:
         """The closing summary: one line per stage with its seconds, the total, the lake."""
         load = self.load
         stages = {
-            "load": f"{len(load.landed)} files landed, {len(load.unchanged)} unchanged",
+            "load": f"{len(load.landed):,} files landed, {len(load.unchanged):,} unchanged",
             **self._later_stages(),
             "total": "",
         }

@@ -95,12 +95,12 @@ class LoadReport:
     def summary(self) -> str:
         """One line: what landed, what did not, how long it took."""
         if not self.landed:
-            return f"{len(self.files)} files unchanged, nothing landed ({self.seconds:.1f} s)"
+            return f"{len(self.files):,} files unchanged, nothing landed ({self.seconds:.1f} s)"
         landed_bytes = sum(f.bytes for f in self.landed)
         landed_rows = sum(f.rows for f in self.landed)
         return (
-            f"{len(self.landed)} {_files(len(self.landed))} landed ({landed_bytes:,} bytes, "
-            f"{landed_rows:,} rows), {len(self.unchanged)} unchanged, manifest written "
+            f"{len(self.landed):,} {_files(len(self.landed))} landed ({landed_bytes:,} bytes, "
+            f"{landed_rows:,} rows), {len(self.unchanged):,} unchanged, manifest written "
             f"({self.seconds:.1f} s)"
         )
 
@@ -247,6 +247,8 @@ def _validate_all(
             errors.append((item.name, profile))
             continue
         profiles[item.name] = (profile, seconds)
+        if is_daily_report(item.name):
+            continue  # thousands of them: one line for all, below
         dates = (
             f", {profile.first_date.isoformat()} to {profile.last_date.isoformat()}"
             if profile.first_date and profile.last_date
@@ -256,6 +258,9 @@ def _validate_all(
             f"  valid      {item.name}: {profile.rows:,} rows, {profile.columns:,} columns"
             f"{dates} ({seconds:.2f} s)"
         )
+    daily = [profiles[i.name][0] for i in fetched if i.name in profiles and is_daily_report(i.name)]
+    if daily:
+        progress(f"  valid      {len(daily):,} daily reports: {sum(d.rows for d in daily):,} rows")
     if errors:
         first = str(errors[0][1])
         others = [name for name, _ in errors[1:]]
@@ -313,18 +318,36 @@ def load(
         landing = changed_files(new, current, present)
         repairs = check_lake_against_manifest(lake, current, new, progress)
         landing += [name for name in repairs if name not in landing]
+        daily_landed: list[LoadEntry] = []
+        daily_unchanged = 0
         for item in fetched:
             entry = new[item.name]
+            report = is_daily_report(item.name)  # thousands of them: one line for all, below
             if item.name in landing:
                 put_started = time.perf_counter()
                 lake.put_file(raw_key(item.name), item.path)
                 seconds[item.name] += time.perf_counter() - put_started
+                if report:
+                    daily_landed.append(entry)
+                    continue
                 progress(
                     f"  landed     {item.name}: {entry.bytes:,} bytes, {entry.rows:,} rows "
                     f"({seconds[item.name]:.2f} s)"
                 )
+            elif report:
+                daily_unchanged += 1
             else:
                 progress(f"  unchanged  {item.name}: same sha256 as in the manifest, not landed")
+        if daily_landed:
+            progress(
+                f"  landed     {len(daily_landed):,} daily reports: "
+                f"{sum(e.bytes for e in daily_landed):,} bytes, "
+                f"{sum(e.rows for e in daily_landed):,} rows"
+            )
+        if daily_unchanged:
+            progress(
+                f"  unchanged  {daily_unchanged:,} daily reports: same sha256 as in the manifest"
+            )
 
     if landing:
         manifest = keep_landed_daily_reports(
