@@ -275,7 +275,7 @@ def test_a_second_run_lands_nothing_and_rewrites_no_mart(pipeline_run, capsys):
     out = capsys.readouterr().out
     assert lake_snapshot(pipeline_run.lake_root) == before
     reports = len(list(pipeline_run.source.glob("csse_covid_19_daily_reports*/*.csv")))
-    assert f"0 files landed, {6 + reports} unchanged" in out
+    assert f"0 files landed, {6 + reports:,} unchanged" in out
     results = json.loads((pipeline_run.target_path / "run_results.json").read_text())["results"]
     assert results and not [r for r in results if r["unique_id"].startswith("unit_test.")]
     assert f"0 uploaded, 0 reused, {marts} unchanged" in out
