@@ -213,28 +213,8 @@ class S3Lake:
     # -- the lake interface -----------------------------------------------------------------
 
     def read_bytes(self, key: str) -> bytes | None:
-        """The object's content, or None when there is none.
-
-        Without s3:ListBucket on the key's prefix, AWS answers a missing key with 403, not 404:
-        on a denial we ask ListBucket (scoped to the prefix by the policy) whether the key exists,
-        so a first run, with no manifest yet, works under the least-privilege policy.
-        """
-        object_key = self.object_key(key)
-        try:
-            response = self._client.get_object(Bucket=self.location.bucket, Key=object_key)
-            data: bytes = response["Body"].read()
-        except ClientError as exc:
-            code = error_code(exc)
-            if code in MISSING_KEY_ERRORS:
-                return None
-            if code in ACCESS_DENIED_ERRORS and not self._exists(key):
-                return None
-            raise self._error(exc, "GetObject", key) from None
-        except BotoCoreError as exc:
-            raise self._error(exc, "GetObject", key) from None
-        with self._lock:
-            self.stats.bytes_down += len(data)
-        return data
+        """The object's content, or None when there is none (one GET; see `read_versioned`)."""
+        return self.read_versioned(key)[0]
 
     def _exists(self, key: str) -> bool:
         object_key = self.object_key(key)
@@ -300,7 +280,12 @@ class S3Lake:
         return ObjectInfo(size=int(response["ContentLength"]), sha256=metadata.get("sha256"))
 
     def read_versioned(self, key: str) -> tuple[bytes | None, str | None]:
-        """The object's content and its ETag (one GET), or (None, None)."""
+        """The object's content and its ETag (one GET), or (None, None) when there is none.
+
+        Without s3:ListBucket on the key's prefix, AWS answers a missing key with 403, not 404:
+        on a denial we ask ListBucket (scoped to the prefix by the policy) whether the key exists,
+        so a first run, with no manifest yet, works under the least-privilege policy.
+        """
         object_key = self.object_key(key)
         try:
             response = self._client.get_object(Bucket=self.location.bucket, Key=object_key)
