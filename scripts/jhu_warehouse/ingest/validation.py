@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.sources.jhu_files import (
@@ -107,13 +108,44 @@ def check_header(name: str, kind: str, header: Sequence[str]) -> list[date]:
     return dates
 
 
-def _bad_cell(row: Sequence[str], start: int) -> int | None:
-    """Index of the first date cell that is neither empty nor a whole count, or None."""
-    for index in range(start, len(row)):
-        cell = row[index]
-        if cell and _COUNT.fullmatch(cell) is None:
-            return index
-    return None
+def _scan_body(
+    name: str,
+    reader: Any,
+    header: Sequence[str],
+    counts: Sequence[int],
+    count: re.Pattern[str],
+) -> int:
+    """Check every row after the header: the header's width, and each cell at ``counts`` empty
+    or a count as ``count`` writes it. Returns the rows; an empty body is a JhuError.
+
+    Shared by the time series and the daily reports. A row whose count cells join to ASCII
+    digits (nearly every row) passes one C-level ``isdigit``; only the others are read cell by
+    cell. Counts that run to the end of the row (the time series' dates) are joined as a slice.
+    """
+    width = len(header)
+    tail = counts.start if isinstance(counts, range) and counts.stop == width else None
+    rows = 0
+    for row in reader:
+        rows += 1
+        if len(row) != width:
+            raise JhuError(
+                f"{name}: line {reader.line_num} has {len(row)} fields, the header has "
+                f"{width} (ragged row)"
+            )
+        if not counts:
+            continue
+        joined = "".join(row[tail:]) if tail is not None else "".join([row[i] for i in counts])
+        if joined and not (joined.isascii() and joined.isdigit()):
+            for index in counts:
+                cell = row[index]
+                if cell and count.fullmatch(cell) is None:
+                    raise JhuError(
+                        f"{name}: line {reader.line_num}, column {header[index]!r}: "
+                        f"{cell!r} is not a count (a whole number, or empty)"
+                    )
+    if rows == 0:
+        raise JhuError(f"{name}: no data rows after the header (empty body)")
+    return rows
 
 
 def profile_csv(name: str, lines: Iterable[str]) -> FileProfile:
@@ -130,28 +162,9 @@ def profile_csv(name: str, lines: Iterable[str]) -> FileProfile:
         header = next(reader, [])
         dates = check_header(name, kind, header)
         width = len(header)
-        start = len(ID_COLUMNS[kind])
-        rows = 0
-        for row in reader:
-            rows += 1
-            if len(row) != width:
-                raise JhuError(
-                    f"{name}: line {reader.line_num} has {len(row)} fields, the header has "
-                    f"{width} (ragged row)"
-                )
-            if start < width:
-                joined = "".join(row[start:])
-                if joined and not (joined.isascii() and joined.isdigit()):
-                    index = _bad_cell(row, start)
-                    if index is not None:
-                        raise JhuError(
-                            f"{name}: line {reader.line_num}, column {header[index]!r}: "
-                            f"{row[index]!r} is not a count (a whole number, or empty)"
-                        )
+        rows = _scan_body(name, reader, header, range(len(ID_COLUMNS[kind]), width), _COUNT)
     except csv.Error as exc:
         raise JhuError(f"{name}: line {reader.line_num} is not valid CSV ({exc})") from None
-    if rows == 0:
-        raise JhuError(f"{name}: no data rows after the header (empty body)")
     return FileProfile(
         rows=rows,
         columns=width,
@@ -230,27 +243,9 @@ def profile_daily_report(name: str, lines: Iterable[str]) -> FileProfile:
         check_daily_header(name, family, header)
         width = len(header)
         counts = [index for index, column in enumerate(header) if column in family.count_columns]
-        rows = 0
-        for row in reader:
-            rows += 1
-            if len(row) != width:
-                raise JhuError(
-                    f"{name}: line {reader.line_num} has {len(row)} fields, the header has "
-                    f"{width} (ragged row)"
-                )
-            joined = "".join([row[index] for index in counts])
-            if joined and not (joined.isascii() and joined.isdigit()):
-                for index in counts:
-                    cell = row[index]
-                    if cell and _WHOLE.fullmatch(cell) is None:
-                        raise JhuError(
-                            f"{name}: line {reader.line_num}, column {header[index]!r}: "
-                            f"{cell!r} is not a count (a whole number, or empty)"
-                        )
+        rows = _scan_body(name, reader, header, counts, _WHOLE)
     except csv.Error as exc:
         raise JhuError(f"{name}: line {reader.line_num} is not valid CSV ({exc})") from None
-    if rows == 0:
-        raise JhuError(f"{name}: no data rows after the header (empty body)")
     return FileProfile(
         rows=rows, columns=width, first_date=day, last_date=day, header=",".join(header)
     )
