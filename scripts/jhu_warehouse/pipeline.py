@@ -195,8 +195,7 @@ def _run_locked(
     progress(f"load: {load_report.summary()}")
     seconds["load"] = time.perf_counter() - t
 
-    raw = load_report.held or {f.name: f.sha256 for f in load_report.files}
-    inputs = fingerprint.build_inputs(settings, raw, unit_tests=unit_tests)
+    inputs = fingerprint.build_inputs(settings, load_report.held, unit_tests=unit_tests)
     if full_refresh:
         progress("build: --full-refresh: building whatever the last run's record says")
     else:

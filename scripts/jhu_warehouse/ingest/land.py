@@ -69,8 +69,6 @@ class FileReport:
     rows: int
     seconds: float
     """Fetch, validation, hashing and (when landed) upload time for this file."""
-    sha256: str = ""
-    """The sha256 of the file the lake now holds (the load manifest's): a build's input."""
 
 
 @dataclass(frozen=True)
@@ -367,7 +365,6 @@ def load(
                 bytes=new[item.name].bytes,
                 rows=new[item.name].rows,
                 seconds=seconds[item.name],
-                sha256=new[item.name].sha256,
             )
             for item in fetched
         ),
