@@ -230,6 +230,11 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if report.ok else 1
 
 
+def _template(args: argparse.Namespace, settings: Settings) -> Path | None:
+    """The real JHU files the generator takes its locations from: --template, else JHU_SOURCE."""
+    return args.template or (Path(settings.source) if settings.source else None)
+
+
 def _generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, default=1, help="multiply the US locations by K")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -250,7 +255,7 @@ def _generate_arguments(parser: argparse.ArgumentParser) -> None:
 def _generate(args: argparse.Namespace, settings: Settings) -> int:
     from jhu_warehouse.bench.generate import generate
 
-    template = args.template or (Path(settings.source) if settings.source else None)
+    template = _template(args, settings)
     if template is None:
         raise JhuError("--template: give the folder of the real JHU files, or set JHU_SOURCE")
     say(f"generating scale {args.scale} (seed {args.seed}) from {template} into {args.out}")
@@ -315,7 +320,7 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from jhu_warehouse.bench import runner
 
-    template = args.template or (Path(settings.source) if settings.source else None)
+    template = _template(args, settings)
     plan = runner.BenchPlan(
         scales=runner.parse_scales(args.scales),
         jobs=runner.parse_jobs(args.jobs),
