@@ -95,4 +95,4 @@ bench: $(STAMP) $(SPARK_STAMP) ## Benchmark the pipeline against the dbt floor, 
 	$(BIN)/jhu bench --scales "$(SCALES)"
 
 clean: ## Remove the local lake, warehouse file and dbt artefacts (keeps .venv)
-	rm -rf lake target logs jhu_covid.duckdb spark-warehouse metastore_db derby.log
+	rm -rf lake target logs jhu_covid.duckdb jhu_covid.marts spark-warehouse metastore_db derby.log

@@ -1,8 +1,11 @@
+-- Written once, straight to Parquet in key order on DuckDB (`parquet_file`, set with the
+-- reason in dbt_project.yml); the export publishes that file as it is.
+
 with
 
 counties as (
 
-    select * from {{ ref('int_us_county_daily_joined') }}
+    select * from {{ ref('int_us_county_series_joined') }}
 
 ),
 
@@ -12,50 +15,124 @@ locations as (
 
 ),
 
+-- The location's attributes and population (the lookup's) are added once per location, and
+-- the locations sorted: their rows are unnested in that order, so the mart is written in key
+-- order (location_key, report_date) without a sort of its 36 M rows (at k=10). Sorted before
+-- the shifts below are made, so the sort moves three lists per location, not nine.
+ordered as (
+
+    select
+        counties.location_key,
+        locations.fips,
+        locations.county_name,
+        locations.province_state as state_name,
+        locations.population,
+        counties.report_dates,
+        counties.cumulative_confirmed_series,
+        counties.cumulative_deaths_series
+
+    from counties
+    left join locations
+        on counties.location_key = locations.location_key
+
+    order by counties.location_key
+
+),
+
+-- Per location, the lists the measures need: each series shifted by one date (the previous
+-- date's count) and by seven. The shift gives the 7-day mean exactly when a series has no
+-- unknown value; the few series with one take the exact, slower list instead.
+shifted as (
+
+    select
+        *,
+        {{ jhu_series_shift('cumulative_confirmed_series', 1) }} as confirmed_1_back,
+        {{ jhu_series_shift('cumulative_deaths_series', 1) }} as deaths_1_back,
+        {{ jhu_series_shift('cumulative_confirmed_series', 7) }} as confirmed_7_back,
+        {{ jhu_series_shift('cumulative_deaths_series', 7) }} as deaths_7_back,
+        {{ jhu_series_is_complete('cumulative_confirmed_series') }} as is_confirmed_complete,
+        {{ jhu_series_is_complete('cumulative_deaths_series') }} as is_deaths_complete,
+        case
+            when not {{ jhu_series_is_complete('cumulative_confirmed_series') }}
+                then {{ jhu_series_mean_change_7d('cumulative_confirmed_series') }}
+        end as confirmed_7d_avg_exact,
+        case
+            when not {{ jhu_series_is_complete('cumulative_deaths_series') }}
+                then {{ jhu_series_mean_change_7d('cumulative_deaths_series') }}
+        end as deaths_7d_avg_exact
+
+    from ordered
+
+),
+
+daily as (
+
+    select
+        location_key,
+        fips,
+        county_name,
+        state_name,
+        population,
+        is_confirmed_complete,
+        is_deaths_complete,
+        {{ jhu_unnest_series({
+            'report_dates': 'report_date',
+            'cumulative_confirmed_series': 'cumulative_confirmed',
+            'cumulative_deaths_series': 'cumulative_deaths',
+            'confirmed_1_back': 'confirmed_1_back',
+            'deaths_1_back': 'deaths_1_back',
+            'confirmed_7_back': 'confirmed_7_back',
+            'deaths_7_back': 'deaths_7_back',
+            'confirmed_7d_avg_exact': 'confirmed_7d_avg_exact',
+            'deaths_7d_avg_exact': 'deaths_7d_avg_exact'
+        }) }}
+
+    from shifted
+
+),
+
 changes as (
 
     select
         *,
-        {{ jhu_daily_change('cumulative_confirmed', 'location_key') }} as new_confirmed,
-        {{ jhu_daily_change('cumulative_deaths', 'location_key') }} as new_deaths,
-        {{ jhu_mean_daily_change_7d('cumulative_confirmed', 'location_key') }}
-            as new_confirmed_7d_avg,
-        {{ jhu_mean_daily_change_7d('cumulative_deaths', 'location_key') }}
-            as new_deaths_7d_avg
+        cumulative_confirmed - confirmed_1_back as new_confirmed,
+        cumulative_deaths - deaths_1_back as new_deaths,
+        case
+            when is_confirmed_complete
+                then cast(cumulative_confirmed - confirmed_7_back as double) / 7
+            else confirmed_7d_avg_exact
+        end as new_confirmed_7d_avg,
+        case
+            when is_deaths_complete then cast(cumulative_deaths - deaths_7_back as double) / 7
+            else deaths_7d_avg_exact
+        end as new_deaths_7d_avg
 
-    from counties
+    from daily
 
 ),
 
--- The location's attributes and population (the lookup's) are added last, to the finished
--- series, so the window functions above sort narrow rows.
 final as (
 
     select
-        changes.location_key,
-        locations.fips,
-        locations.county_name,
-        locations.province_state as state_name,
-        changes.report_date,
-        locations.population,
-        changes.cumulative_confirmed,
-        changes.cumulative_deaths,
-        changes.new_confirmed,
-        changes.new_deaths,
-        changes.new_confirmed_7d_avg,
-        changes.new_deaths_7d_avg,
-        {{ jhu_ratio('changes.cumulative_confirmed', 'locations.population', scale=100000) }}
-            as confirmed_per_100k,
-        {{ jhu_ratio('changes.cumulative_deaths', 'locations.population', scale=100000) }}
-            as deaths_per_100k,
-        {{ jhu_ratio('changes.cumulative_deaths', 'changes.cumulative_confirmed') }}
-            as case_fatality_ratio,
-        {{ jhu_is_revised_down('changes.new_confirmed') }} as is_confirmed_revised_down,
-        {{ jhu_is_revised_down('changes.new_deaths') }} as is_deaths_revised_down
+        location_key,
+        fips,
+        county_name,
+        state_name,
+        report_date,
+        population,
+        cumulative_confirmed,
+        cumulative_deaths,
+        new_confirmed,
+        new_deaths,
+        new_confirmed_7d_avg,
+        new_deaths_7d_avg,
+        {{ jhu_ratio('cumulative_confirmed', 'population', scale=100000) }} as confirmed_per_100k,
+        {{ jhu_ratio('cumulative_deaths', 'population', scale=100000) }} as deaths_per_100k,
+        {{ jhu_ratio('cumulative_deaths', 'cumulative_confirmed') }} as case_fatality_ratio,
+        {{ jhu_is_revised_down('new_confirmed') }} as is_confirmed_revised_down,
+        {{ jhu_is_revised_down('new_deaths') }} as is_deaths_revised_down
 
     from changes
-    left join locations
-        on changes.location_key = locations.location_key
 
 )
 

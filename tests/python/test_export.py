@@ -271,13 +271,13 @@ def test_parquet_is_ordered_by_the_key_and_byte_identical_for_identical_content(
 ):
     spec = MartSpec("fct_tiny", "marts", "fct_tiny", ("location_key", "report_date"))
     con = duckdb.connect(str(warehouse))
-    first = write_mart_parquet(con, spec, _mkdir(tmp_path / "a"))
+    first = write_mart_parquet(con, "unused.duckdb", spec, _mkdir(tmp_path / "a"))
     # same content, rows physically in another order, more threads
     con.execute("create table marts.shuffled as select * from marts.fct_tiny order by random()")
     con.execute("drop table marts.fct_tiny")
     con.execute("alter table marts.shuffled rename to fct_tiny")
     con.execute("set threads = 4")
-    second = write_mart_parquet(con, spec, _mkdir(tmp_path / "b"))
+    second = write_mart_parquet(con, "unused.duckdb", spec, _mkdir(tmp_path / "b"))
     keys = con.execute(
         f"select location_key, report_date from read_parquet('{first.path}')"
     ).fetchall()
@@ -307,7 +307,9 @@ def test_rows_are_ordered_by_the_key_alone_else_by_every_column_in_table_order()
 def test_a_mart_missing_from_the_warehouse_names_the_table(tmp_path, warehouse):
     con = duckdb.connect(str(warehouse))
     with pytest.raises(JhuError, match=r"marts\.fct_gone is not in the warehouse file"):
-        write_mart_parquet(con, MartSpec("fct_gone", "marts", "fct_gone", ()), tmp_path)
+        write_mart_parquet(
+            con, "unused.duckdb", MartSpec("fct_gone", "marts", "fct_gone", ()), tmp_path
+        )
     con.close()
 
 

@@ -6,9 +6,9 @@ source as (
 
 ),
 
-unpivoted as (
+series as (
 
-    {{ jhu_unpivot_dates(
+    {{ jhu_date_series(
         relation='source',
         id_columns={
             'UID': 'uid',
@@ -22,7 +22,9 @@ unpivoted as (
             'Lat': 'lat',
             'Long_': 'long',
             'Combined_Key': 'combined_key'
-        }
+        },
+        dates_column='report_dates',
+        counts_column='counts'
     ) }}
 
 ),
@@ -41,10 +43,10 @@ renamed as (
         {{ jhu_coordinate('lat', 'long') }} as latitude,
         {{ jhu_coordinate('long', 'lat') }} as longitude,
         {{ jhu_blank_to_null('combined_key') }} as combined_key,
-        {{ jhu_parse_date('report_date_text') }} as report_date,
-        {{ jhu_whole_number('cumulative_count_text') }} as cumulative_confirmed
+        report_dates,
+        counts as cumulative_confirmed_series
 
-    from unpivoted
+    from series
 
 )
 

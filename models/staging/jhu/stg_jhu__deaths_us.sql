@@ -6,9 +6,9 @@ source as (
 
 ),
 
-unpivoted as (
+series as (
 
-    {{ jhu_unpivot_dates(
+    {{ jhu_date_series(
         relation='source',
         id_columns={
             'UID': 'uid',
@@ -23,7 +23,9 @@ unpivoted as (
             'Long_': 'long',
             'Combined_Key': 'combined_key',
             'Population': 'population'
-        }
+        },
+        dates_column='report_dates',
+        counts_column='counts'
     ) }}
 
 ),
@@ -43,10 +45,10 @@ renamed as (
         {{ jhu_coordinate('long', 'lat') }} as longitude,
         {{ jhu_blank_to_null('combined_key') }} as combined_key,
         {{ jhu_whole_number('population') }} as population,
-        {{ jhu_parse_date('report_date_text') }} as report_date,
-        {{ jhu_whole_number('cumulative_count_text') }} as cumulative_deaths
+        report_dates,
+        counts as cumulative_deaths_series
 
-    from unpivoted
+    from series
 
 )
 

@@ -22,6 +22,9 @@ LAYER_PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("fc
 MARTS_FOLDER = "marts"
 #: Generic tests that state a grain of several columns (the project's own, or dbt_utils').
 COMBINATION_KEY_TESTS = frozenset({"unique_combination_of_columns"})
+#: The materialization (macros/materializations/parquet_file.sql) that writes a model once, to a
+#: Parquet file beside the warehouse file, in its key's order; the export publishes that file.
+PARQUET_FILE = "parquet_file"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,20 @@ class MartSpec:
     schema: str
     relation: str
     primary_key: tuple[str, ...]
+    parquet_file: bool = False
+    """Built by `parquet_file`: the build wrote the mart's Parquet (`parquet_file_path`)."""
+
+
+def parquet_file_path(warehouse: str | Path, relation: str) -> Path:
+    """Where `parquet_file` writes a model: `<warehouse without .duckdb>.marts/<relation>.parquet`.
+
+    The rule macros/materializations/parquet_file.sql follows (it asks DuckDB for the
+    warehouse file's absolute path); here for the export, which reads the file, and for the
+    dbt-duckdb plugin, which creates the folder.
+    """
+    path = Path(warehouse).absolute()
+    stem = path.name[: -len(".duckdb")] if path.name.endswith(".duckdb") else path.name
+    return path.with_name(f"{stem}.marts") / f"{relation}.parquet"
 
 
 def layer_of(model: Node) -> str:
@@ -97,6 +114,7 @@ def marts_from_manifest(manifest: Node) -> list[MartSpec]:
             schema=node["schema"],
             relation=node.get("alias") or node["name"],
             primary_key=primary_key(node, tests.get(unique_id, [])),
+            parquet_file=(node.get("config") or {}).get("materialized") == PARQUET_FILE,
         )
         for unique_id, node in (manifest.get("nodes") or {}).items()
         if node.get("resource_type") == "model" and layer_of(node) == MARTS_FOLDER

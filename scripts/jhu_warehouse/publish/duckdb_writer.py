@@ -2,20 +2,24 @@
 
 Each model of the dbt project's marts folder is copied to Parquet (zstd) in a total order of its
 rows (`publisher.sort_order`), so identical content gives identical bytes and an unchanged mart
-is recognised by its sha256 alone; the publisher then makes the set current.
+is recognised by its sha256 alone; the publisher then makes the set current. A mart the build
+already wrote to Parquet (`parquet_file`, in its key's order) is taken as it is: writing it again
+was the export's largest cost.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import shutil
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from jhu_warehouse.config import Settings
-from jhu_warehouse.dbt_project.marts import MartSpec
+from jhu_warehouse.dbt_project.marts import MartSpec, parquet_file_path
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.lake import Lake
 from jhu_warehouse.progress import Progress, silent
@@ -37,11 +41,29 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def write_mart_parquet(con: Any, spec: MartSpec, out_dir: Path) -> MartFile:
+def _take_built_file(built: Path, path: Path) -> None:
+    """Hard-link the build's file into the scratch folder (a copy across file systems).
+
+    The link keeps these bytes while the export hashes and uploads them, even if a build
+    replaces the file meanwhile (DuckDB writes a new file and renames it over the old one).
+    """
+    if not built.is_file():
+        raise JhuError(
+            f"export: {built} is missing (the Parquet file its view in the warehouse reads); "
+            "run `jhu build` first"
+        )
+    try:
+        os.link(built, path)
+    except OSError:
+        shutil.copyfile(built, path)
+
+
+def write_mart_parquet(con: Any, warehouse: str, spec: MartSpec, out_dir: Path) -> MartFile:
     """Copy one mart to `out_dir/<mart>.parquet` (zstd), deterministically.
 
     Rows are in a total order (`sort_order`), so the bytes depend only on the content (DuckDB
-    writes row groups in order).
+    writes row groups in order). A `parquet_file` mart's file is taken as the build wrote it,
+    in its key's order.
     """
     columns = con.execute(
         "select column_name, data_type from information_schema.columns "
@@ -64,6 +86,11 @@ def write_mart_parquet(con: Any, spec: MartSpec, out_dir: Path) -> MartFile:
     path = out_dir / f"{spec.name}.parquet"
     relation = f"{_quote(spec.schema)}.{_quote(spec.relation)}"
     order_by = ", ".join(_quote(c) for c in order)
+    if spec.parquet_file:
+        _take_built_file(parquet_file_path(warehouse, spec.relation), path)
+        (rows,) = con.execute(f"select count(*) from read_parquet('{path.as_posix()}')").fetchone()
+        types = tuple((str(n), str(t)) for n, t in columns)
+        return MartFile.written(spec.name, path, int(rows), types, spec.primary_key)
     try:
         con.execute(
             f"copy (select * from {relation} order by {order_by}) "
@@ -109,7 +136,7 @@ def export(
         return write_and_publish(
             lake,
             specs,
-            functools.partial(write_mart_parquet, con),
+            functools.partial(write_mart_parquet, con, settings.duckdb_path),
             engine="duckdb",
             dbt_invocation_id=dbt_invocation_id,
             exported_at=exported_at,

@@ -1,0 +1,71 @@
+{#-
+    `parquet_file` (DuckDB): the model is written once, to a Parquet file beside the warehouse
+    file, and the warehouse holds a view over that file under the model's name. For the one
+    mart too large to write twice: as a table it was written into the warehouse file and then
+    again, sorted, to Parquet by the export (docs/performance.md). The export publishes this
+    file as it is, so the model's rows must come in its primary key's order (the model says how).
+
+    - The file: `<warehouse file without .duckdb>.marts/<model>.parquet`, an absolute path (the
+      view is read by anyone opening the warehouse file, from any folder); zstd, as the export.
+    - Replaced whole: DuckDB writes a temporary file and renames it over the old one, so a
+      killed build leaves the previous file, which the previous view still reads.
+    - The contract is checked as for a table (names and types, before anything is written);
+      constraints cannot be enforced on a file, so each not_null is also a data test.
+    - Rows are written in the order the query yields them: DuckDB keeps it (profiles.yml leaves
+      preserve_insertion_order on), and the query's last sort is the model's own.
+-#}
+{% materialization parquet_file, adapter='duckdb' %}
+    {%- set target_relation = this.incorporate(type='view') -%}
+    {%- set existing_relation = load_cached_relation(this) -%}
+    {%- set location = jhu_parquet_file_location(this) -%}
+
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+    {%- if config.get('contract').enforced %}
+        {{ get_assert_columns_equivalent(sql) }}
+    {%- endif %}
+
+    {% call statement('write_parquet') -%}
+        copy ({{ get_select_subquery(sql) }})
+        to '{{ location }}' (format parquet, compression zstd, use_tmp_file true)
+    {%- endcall %}
+
+    {%- if existing_relation is not none and existing_relation.type != 'view' %}
+        {{ drop_relation_if_exists(existing_relation) }}
+    {%- endif %}
+
+    {% call statement('main') -%}
+        create or replace view {{ target_relation }} as
+        select * from read_parquet('{{ location }}')
+    {%- endcall %}
+
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {% do persist_docs(target_relation, model) %}
+    {{ adapter.commit() }}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+    {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+
+{#- Where `parquet_file` writes a model: beside the warehouse file (DuckDB knows its absolute
+    path), in `<name>.marts/`. The same rule as `parquet_file_path` in
+    scripts/jhu_warehouse/dbt_project/marts.py, which the export reads the file by and the
+    dbt-duckdb plugin creates the folder by (DuckDB's COPY does not create folders). -#}
+{% macro jhu_parquet_file_location(relation) -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set database_path = run_query(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).columns[0].values()[0] -%}
+    {%- if not database_path -%}
+        {{ exceptions.raise_compiler_error(
+            "parquet_file: " ~ relation.identifier ~ " needs a warehouse file (JHU_DUCKDB), "
+            ~ "not an in-memory database, to write its Parquet file beside"
+        ) }}
+    {%- endif -%}
+    {%- set folder = (database_path[:-7] if database_path.endswith('.duckdb') else database_path)
+        ~ '.marts' -%}
+    {{ return(folder ~ '/' ~ relation.identifier ~ '.parquet') }}
+{%- endmacro %}

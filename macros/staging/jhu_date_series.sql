@@ -1,0 +1,80 @@
+{#-
+    A JHU time-series file (one column per day, header `M/D/YY`) as one row per location with
+    its series as lists: `dates_column` the dates of the date headers in the file's column
+    order, `counts_column` the cells under them in the same order, as BIGINT (an empty cell is
+    NULL). Element i of both belongs together. The US county chain keeps a location's series as
+    lists through the join and the day's changes and makes rows once, in the mart
+    (macros/marts/jhu_series.sql says why); the global files, small, are unpivoted to rows in
+    staging (`jhu_unpivot_dates`).
+
+    relation      : the CTE or relation holding the file as read (every cell text)
+    id_columns    : the id columns to keep, {source header: snake_case alias}, quoted the
+                    engine's way by each implementation
+    dates_column  : output column, the list of dates
+    counts_column : output column, the list of counts
+
+    Only headers that are exactly a date are taken (the loader refuses duplicated ones).
+    Engine-specific, so dispatched per adapter.
+-#}
+{% macro jhu_date_series(relation, id_columns, dates_column, counts_column) -%}
+    {{ return(adapter.dispatch('jhu_date_series', 'jhu_covid')(
+        relation, id_columns, dates_column, counts_column
+    )) }}
+{%- endmacro %}
+
+{#- DuckDB: COLUMNS with a regex unpacked into a list literal takes the date cells in column
+    order without listing 1,143 columns; the header names come from `alias()` over the same
+    columns of one row, a scalar subquery evaluated once. -#}
+{% macro duckdb__jhu_date_series(relation, id_columns, dates_column, counts_column) -%}
+    {%- set date_headers = "columns('^\\d{1,2}/\\d{1,2}/\\d{2}$')" -%}
+    select
+        {%- for column, alias in id_columns.items() %}
+        "{{ column }}" as {{ alias }},
+        {%- endfor %}
+        (
+            select list_transform([*columns(*)], lambda header: {{ jhu_parse_date('header') }})
+            from (select alias({{ date_headers }}) from {{ relation }} limit 1) as headers
+        ) as {{ dates_column }},
+        list_transform(
+            [*{{ date_headers }}], lambda cell: {{ jhu_whole_number('cell') }}
+        ) as {{ counts_column }}
+    from {{ relation }}
+{%- endmacro %}
+
+{#- Spark: each row becomes a map from header to cell text (through JSON, keeping NULL fields,
+    in column order), as in `spark__jhu_unpivot_dates`; its date keys give both lists. -#}
+{% macro spark__jhu_date_series(relation, id_columns, dates_column, counts_column) -%}
+    select
+        {%- for alias in id_columns.values() %}
+        {{ alias }},
+        {%- endfor %}
+        transform(date_headers, header -> {{ jhu_parse_date('header') }}) as {{ dates_column }},
+        transform(
+            date_headers, header -> {{ jhu_whole_number('cells[header]') }}
+        ) as {{ counts_column }}
+    from (
+        select
+            *,
+            filter(
+                map_keys(cells), header -> header rlike '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}$'
+            ) as date_headers
+        from (
+            select
+                {%- for column, alias in id_columns.items() %}
+                {{ adapter.quote(column) }} as {{ alias }},
+                {%- endfor %}
+                from_json(
+                    to_json(struct(*), map('ignoreNullFields', 'false')),
+                    'map<string, string>'
+                ) as cells
+            from {{ relation }}
+        ) as rows_as_maps
+    ) as with_headers
+{%- endmacro %}
+
+{% macro default__jhu_date_series(relation, id_columns, dates_column, counts_column) -%}
+    {{ exceptions.raise_compiler_error(
+        "jhu_date_series: no implementation for adapter '" ~ adapter.type()
+        ~ "'; add " ~ adapter.type() ~ "__jhu_date_series in macros/staging/jhu_date_series.sql"
+    ) }}
+{%- endmacro %}

@@ -1,0 +1,141 @@
+-- One row per US location: its confirmed and deaths series as lists on one calendar, the full
+-- outer join of the two files' rows done per location. The files can end on different dates
+-- and hold different rows (rows were added over time): a location in both files gets every
+-- date either file has, a series missing on a date NULL there; a location in one file only
+-- gets that file's dates. Keys and counts only: the mart adds the lookup's attributes.
+-- A view: only fct_us_county_daily reads it, once.
+
+with
+
+confirmed as (
+
+    select * from {{ ref('stg_jhu__confirmed_us') }}
+
+),
+
+deaths as (
+
+    select * from {{ ref('stg_jhu__deaths_us') }}
+
+),
+
+-- Every row of a file has the same dates (its header), so the calendars, and the positions
+-- that move a series onto them, are worked out once, from one row of each file.
+confirmed_file as (
+
+    -- every row holds the same list: any one will do
+    select report_dates as confirmed_dates from confirmed limit 1  -- noqa: AM09
+
+),
+
+deaths_file as (
+
+    select report_dates as deaths_dates from deaths limit 1  -- noqa: AM09
+
+),
+
+calendars as (
+
+    select
+        confirmed_file.confirmed_dates,
+        deaths_file.deaths_dates,
+        {{ jhu_series_calendar(
+            'confirmed_file.confirmed_dates', 'deaths_file.deaths_dates'
+        ) }} as both_dates
+
+    from confirmed_file
+    cross join deaths_file
+
+),
+
+-- A file "leads" the joined calendar when its dates, in its column order, are that
+-- calendar's first ones: upstream's files, which all start on 1/22/20 and run day by day, one
+-- ending sooner. Its series then moves onto the calendar by padding NULLs at the end, and a
+-- location in that file alone keeps the file's own dates. Any other header (dates out of
+-- order, or missing in between) takes the general way, by position.
+plan as (
+
+    select
+        both_dates,
+        {{ jhu_series_length('both_dates') }} as both_length,
+        {{ jhu_series_resize('both_dates', jhu_series_length('confirmed_dates')) }}
+        = confirmed_dates as confirmed_leads,
+        {{ jhu_series_resize('both_dates', jhu_series_length('deaths_dates')) }}
+        = deaths_dates as deaths_leads,
+        {{ jhu_series_calendar('confirmed_dates', 'confirmed_dates') }} as confirmed_own_dates,
+        {{ jhu_series_calendar('deaths_dates', 'deaths_dates') }} as deaths_own_dates,
+        {{ jhu_series_positions('both_dates', 'confirmed_dates') }} as confirmed_on_both,
+        {{ jhu_series_positions('both_dates', 'deaths_dates') }} as deaths_on_both,
+        {{ jhu_series_positions(
+            jhu_series_calendar('confirmed_dates', 'confirmed_dates'), 'confirmed_dates'
+        ) }} as confirmed_on_own,
+        {{ jhu_series_positions(
+            jhu_series_calendar('deaths_dates', 'deaths_dates'), 'deaths_dates'
+        ) }} as deaths_on_own
+
+    from calendars
+
+),
+
+joined as (
+
+    select
+        coalesce(confirmed.location_key, deaths.location_key) as location_key,
+        confirmed.location_key is not null and deaths.location_key is not null as in_both,
+        coalesce(confirmed.report_dates, deaths.report_dates) as own_dates,
+        confirmed.cumulative_confirmed_series,
+        deaths.cumulative_deaths_series
+
+    from confirmed
+    full outer join deaths
+        on confirmed.location_key = deaths.location_key
+
+),
+
+-- The plan's lists are read through scalar subqueries in the branch that needs them: a join
+-- to its one row would copy every list of it onto each of the 31,638 rows at k=10.
+aligned as (
+
+    select
+        location_key,
+        case
+            when in_both then (select both_dates from plan)
+            when cumulative_confirmed_series is not null and (select confirmed_leads from plan)
+                then own_dates
+            when cumulative_confirmed_series is not null
+                then (select confirmed_own_dates from plan)
+            when (select deaths_leads from plan) then own_dates
+            else (select deaths_own_dates from plan)
+        end as report_dates,
+        case
+            when in_both and (select confirmed_leads from plan)
+                then {{ jhu_series_resize(
+                    'cumulative_confirmed_series', '(select both_length from plan)'
+                ) }}
+            when in_both
+                then {{ jhu_series_at(
+                    'cumulative_confirmed_series', '(select confirmed_on_both from plan)'
+                ) }}
+            when (select confirmed_leads from plan) then cumulative_confirmed_series
+            else {{ jhu_series_at(
+                'cumulative_confirmed_series', '(select confirmed_on_own from plan)'
+            ) }}
+        end as cumulative_confirmed_series,
+        case
+            when in_both and (select deaths_leads from plan)
+                then {{ jhu_series_resize(
+                    'cumulative_deaths_series', '(select both_length from plan)'
+                ) }}
+            when in_both
+                then {{ jhu_series_at(
+                    'cumulative_deaths_series', '(select deaths_on_both from plan)'
+                ) }}
+            when (select deaths_leads from plan) then cumulative_deaths_series
+            else {{ jhu_series_at('cumulative_deaths_series', '(select deaths_on_own from plan)') }}
+        end as cumulative_deaths_series
+
+    from joined
+
+)
+
+select * from aligned
