@@ -1,9 +1,13 @@
--- One row per US location: its confirmed and deaths series as lists on one calendar, the full
--- outer join of the two files' rows done per location. The files can end on different dates
--- and hold different rows (rows were added over time): a location in both files gets every
--- date either file has, a series missing on a date NULL there; a location in one file only
--- gets that file's dates. Keys and counts only: the mart adds the lookup's attributes.
--- A view: only fct_us_county_daily reads it, once.
+-- One row per US location: the lookup's attributes and its confirmed and deaths series as lists
+-- on one calendar, the full outer join of the two files' rows done per location. The files can
+-- end on different dates and hold different rows (rows were added over time): a location in
+-- both files gets every date either file has, a series missing on a date NULL there; a
+-- location in one file only gets that file's dates.
+-- A table, in location_key order: fct_us_county_daily streams it into rows in that order, so
+-- the mart comes out in key order with no sort of its own (a sort of its 36 M rows, at k=10,
+-- or of these lists inside its query, cost more than this table's write; docs/performance.md).
+-- The attributes are added here, before the sort: a join in the mart would lose the order.
+{{ config(materialized='table') }}
 
 with
 
@@ -16,6 +20,12 @@ confirmed as (
 deaths as (
 
     select * from {{ ref('stg_jhu__deaths_us') }}
+
+),
+
+locations as (
+
+    select * from {{ ref('int_locations_classified') }}
 
 ),
 
@@ -136,6 +146,26 @@ aligned as (
 
     from joined
 
+),
+
+final as (
+
+    select
+        aligned.location_key,
+        locations.fips,
+        locations.county_name,
+        locations.province_state as state_name,
+        locations.population,
+        aligned.report_dates,
+        aligned.cumulative_confirmed_series,
+        aligned.cumulative_deaths_series
+
+    from aligned
+    left join locations
+        on aligned.location_key = locations.location_key
+
+    order by aligned.location_key
+
 )
 
-select * from aligned
+select * from final

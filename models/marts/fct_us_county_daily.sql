@@ -1,41 +1,13 @@
--- Written once, straight to Parquet in key order on DuckDB (`parquet_file`, set with the
--- reason in dbt_project.yml); the export publishes that file as it is.
+-- Written once, straight to Parquet on DuckDB (`parquet_file`, set with the reason in
+-- dbt_project.yml); the export publishes that file as it is, so the rows must come in key
+-- order: int_us_county_series_joined is stored in location_key order, each location's dates
+-- are in order, and every step below keeps the order of the rows it reads.
 
 with
 
 counties as (
 
     select * from {{ ref('int_us_county_series_joined') }}
-
-),
-
-locations as (
-
-    select * from {{ ref('int_locations_classified') }}
-
-),
-
--- The location's attributes and population (the lookup's) are added once per location, and
--- the locations sorted: their rows are unnested in that order, so the mart is written in key
--- order (location_key, report_date) without a sort of its 36 M rows (at k=10). Sorted before
--- the shifts below are made, so the sort moves three lists per location, not nine.
-ordered as (
-
-    select
-        counties.location_key,
-        locations.fips,
-        locations.county_name,
-        locations.province_state as state_name,
-        locations.population,
-        counties.report_dates,
-        counties.cumulative_confirmed_series,
-        counties.cumulative_deaths_series
-
-    from counties
-    left join locations
-        on counties.location_key = locations.location_key
-
-    order by counties.location_key
 
 ),
 
@@ -61,7 +33,7 @@ shifted as (
                 then {{ jhu_series_mean_change_7d('cumulative_deaths_series') }}
         end as deaths_7d_avg_exact
 
-    from ordered
+    from counties
 
 ),
 
