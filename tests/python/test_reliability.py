@@ -26,7 +26,14 @@ import boto3
 import duckdb
 import pytest
 
-from fixtures import FIXTURE_DIR, SIX_FILES, copy_fixtures, edit_rows, small_warehouse
+from fixtures import (
+    FIXTURE_DIR,
+    SIX_FILES,
+    copy_fixtures,
+    dead_pid,
+    edit_rows,
+    small_warehouse,
+)
 from jhu_warehouse.config import PROJECT_DIR, Settings, load_settings
 from jhu_warehouse.errors import JhuError, LakeChangedError
 from jhu_warehouse.ingest.land import load
@@ -89,13 +96,6 @@ def manifest_of(lake: Path) -> dict:  # type: ignore[type-arg]
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def dead_pid() -> int:
-    """The pid of a process that has ended."""
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
 
 
 @pytest.fixture(scope="module")
