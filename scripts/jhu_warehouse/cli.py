@@ -128,11 +128,12 @@ def _create_bucket(settings: Settings) -> None:
 def _load(args: argparse.Namespace, settings: Settings) -> int:
     from jhu_warehouse.ingest.land import load
     from jhu_warehouse.lake import RAW_MANIFEST, open_lake
-    from jhu_warehouse.lake.locking import lake_lock
+    from jhu_warehouse.lake.locking import with_lake_lock
 
     lake = open_lake(settings)
-    with lake_lock(lake, wait_s=args.wait, progress=say):
-        report = load(settings, lake, progress=say)
+    report = with_lake_lock(
+        lake, lambda locked: load(settings, locked, progress=say), wait_s=args.wait, progress=say
+    )
     print(report.summary())
     if report.manifest_written:
         print(f"manifest: {lake.uri(RAW_MANIFEST)}")
@@ -158,7 +159,8 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     check_warehouse(settings)
     say(f"build: {describe_build(settings)}")
     extra = ["--select", args.select] if args.select else []
-    # the build reads the raw files: not while another run lands them
+    # the build writes nothing to the lake but reads the raw files: it holds the lock from the
+    # start, so no run lands them while dbt reads them (`jhu run` checks that at its first write)
     with lake_lock(open_lake(settings), wait_s=args.wait, progress=say):
         report = build(settings, extra, progress=say)
     print(f"build: {report.summary()}")
@@ -181,13 +183,18 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     from jhu_warehouse.lake import MARTS_PREFIX, open_lake
-    from jhu_warehouse.lake.locking import lake_lock
+    from jhu_warehouse.lake.locking import with_lake_lock
     from jhu_warehouse.publish import exporter_for
 
     lake = open_lake(settings)
     say(f"export: marts of {settings.duckdb_path} -> {lake.uri(MARTS_PREFIX)}")
-    with lake_lock(lake, wait_s=args.wait, progress=say):
-        report = exporter_for(settings)(settings, lake, keep=args.keep, progress=say)
+    export = exporter_for(settings)
+    report = with_lake_lock(
+        lake,
+        lambda locked: export(settings, locked, keep=args.keep, progress=say),
+        wait_s=args.wait,
+        progress=say,
+    )
     print(f"export: {report.summary()}")
     print(f"lake: {lake.stats.summary()}")
     return 0
@@ -195,13 +202,17 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from jhu_warehouse.lake import MARTS_MANIFEST, REPORT_INDEX, open_lake
-    from jhu_warehouse.lake.locking import lake_lock
+    from jhu_warehouse.lake.locking import with_lake_lock
     from jhu_warehouse.report.stage import write_report
 
     lake = open_lake(settings)
     say(f"report: the marts of {lake.uri(MARTS_MANIFEST)} -> {lake.uri(REPORT_INDEX)}")
-    with lake_lock(lake, wait_s=args.wait, progress=say):
-        report = write_report(settings, lake, progress=say)
+    report = with_lake_lock(
+        lake,
+        lambda locked: write_report(settings, locked, progress=say),
+        wait_s=args.wait,
+        progress=say,
+    )
     print(f"report: {report.summary()}; {report.seconds:.1f} s")
     where = report.index_uri if settings.lake_is_s3 else Path(report.index_uri).resolve().as_uri()
     print(f"open it in a browser: {where} (no network needed)")

@@ -11,3 +11,10 @@ class JhuError(Exception):
 
 class LakeChangedError(JhuError):
     """A conditional write found the object replaced since it was read (another writer)."""
+
+
+class StaleReadError(JhuError):
+    """Taking the lake's lock at a run's first write found the lake moved since the run read it.
+
+    Raised with the lock held, so the run can start again under it (`lake.locking`).
+    """

@@ -31,7 +31,7 @@ from jhu_warehouse.ingest.land import LoadReport, load
 from jhu_warehouse.ingest.plan import LoadPlan, plan_load
 from jhu_warehouse.lake import MARTS_MANIFEST, RAW_PREFIX, REPORT_INDEX, Lake, open_lake
 from jhu_warehouse.lake.duckdb_access import record_http
-from jhu_warehouse.lake.locking import lake_lock
+from jhu_warehouse.lake.locking import with_lake_lock
 from jhu_warehouse.lake.pricing import FREE_TIER_PUTS, request_cost
 from jhu_warehouse.progress import Progress, silent
 from jhu_warehouse.publish import exporter_for
@@ -115,9 +115,13 @@ def run(
     The build leaves dbt's unit tests out unless asked (`unit_tests`, `jhu run --unit-tests`):
     they check the SQL on fixed rows, which CI does (`make test`), not the new data.
 
-    Before anything runs, the warehouse file and the lake are checked writable; the whole run
-    holds the lake's lock (waiting up to ``wait_s`` for another run to finish), so the marts
-    are built and exported from the raw files this run landed, not from another run's.
+    Before anything runs, the warehouse file and the lake are checked writable. The run takes
+    the lake's lock at its first write (waiting up to ``wait_s`` for another run to finish) and
+    holds it to the end; a run that writes nothing takes none. When taking it finds that another
+    run wrote the lake since this one read it (the raw files the marts were built from among
+    what it read), the run starts again from the load, holding the lock all along, so the marts
+    are built and exported from the raw files this run loaded, not from another run's
+    (`lake.locking.with_lake_lock`).
 
     An unchanged re-run skips the build, the export and the report (the module docstring);
     ``full_refresh`` (`jhu run --full-refresh`) runs them whatever the record says.
@@ -126,10 +130,14 @@ def run(
     if max_puts is not None:
         check_put_budget(plan(settings, lake), max_puts)
     check_warehouse(settings)
-    with lake_lock(lake, wait_s=wait_s, progress=progress):
-        report = _run_locked(
-            settings, lake, unit_tests=unit_tests, progress=progress, full_refresh=full_refresh
-        )
+    report = with_lake_lock(
+        lake,
+        lambda locked: _run_stages(
+            settings, locked, unit_tests=unit_tests, progress=progress, full_refresh=full_refresh
+        ),
+        wait_s=wait_s,
+        progress=progress,
+    )
     # the lock's own requests (its release included) count in the run's summary too
     return replace(report, lake_summary=lake.stats.summary())
 
@@ -183,7 +191,7 @@ def _record_run(
     )
 
 
-def _run_locked(
+def _run_stages(
     settings: Settings, lake: Lake, *, unit_tests: bool, progress: Progress, full_refresh: bool
 ) -> PipelineReport:
     seconds: dict[str, float] = {}

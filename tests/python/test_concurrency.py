@@ -1,12 +1,14 @@
 """Two runs on one lake at once, on a folder and on S3: nothing mixed, lost or dangling.
 
 Each trial starts two `jhu load` processes from two sources with different edits, then two
-`jhu export` processes from two warehouses with different content, at the same moment, with every
-upload slowed (one run starts late and then overtakes the other midway, if it can). After
-each trial: the raw manifest matches every landed file and all of them come from one source;
-every export manifest kept (the current one and its previous exports) names files that exist,
-whose content comes from one warehouse; and every export that said it wrote a manifest is still
-in the lake's history. A run that did not get the lake says so in one line naming the holder.
+more, one from the source the lake holds (nothing to land: it must write nothing, not even the
+lock) and one from a third, then two `jhu export` processes from two warehouses with different
+content, at the same moment, with every upload slowed (one run starts late and then overtakes
+the other midway, if it can). After each trial: the raw manifest matches every landed file and
+all of them come from one source; every export manifest kept (the current one and its previous
+exports) names files that exist, whose content comes from one warehouse; and every export that
+said it wrote a manifest is still in the lake's history. A run that did not get the lake says so
+in one line naming the holder.
 """
 
 from __future__ import annotations
@@ -125,11 +127,39 @@ def parquet_tags(data: bytes) -> set[str]:
             path.unlink()
 
 
+def landed_source(read: Reader, sources: list[Path]) -> Path:
+    """The source whose files the lake holds."""
+    landed = {name: sha256(read(f"raw/jhu/{name}") or b"") for name in SIX_FILES}
+    (source,) = [
+        s for s in sources if landed == {n: sha256((s / n).read_bytes()) for n in SIX_FILES}
+    ]
+    return source
+
+
+def check_unchanged(results: list[tuple[int, str, str]]) -> None:
+    """A load that found nothing to land wrote nothing, not even the lock: no PUT, no DELETE."""
+    for code, out, _ in results:
+        if code == 0 and "nothing landed" in out:
+            (line,) = [x for x in out.splitlines() if x.startswith("lake requests: ")]
+            verbs = set(
+                line.removeprefix("lake requests: ").split(";")[0].replace(",", " ").split()
+            )
+            assert not verbs & {"PUT", "POST", "DELETE", "write", "delete"}, line
+
+
 def one_trial(tmp: Path, lake_env: dict[str, str], read: Reader, trial: int) -> None:
     sources = [edited_source(tmp / f"source-{i}", bump=trial * 10 + i + 1) for i in (0, 1)]
     loads = race("load", [lake_env | {"JHU_SOURCE": str(s)} for s in sources])
     check_outcomes(loads)
     check_raw(read, sources)
+
+    # one run with nothing to land (the lake's source again), one with a new source: the first
+    # writes nothing and takes no lock, or is refused or starts again if it saw the other write
+    unchanged, new = landed_source(read, sources), edited_source(tmp / "source-2", trial * 10 + 3)
+    loads = race("load", [lake_env | {"JHU_SOURCE": str(s)} for s in (unchanged, new)])
+    check_outcomes(loads)
+    check_unchanged(loads)
+    check_raw(read, [unchanged, new])
 
     tags = [f"trial{trial}-input{i}" for i in (0, 1)]
     envs = [lake_env | small_warehouse(tmp / f"warehouse-{t}", t, MARTS) for t in tags]

@@ -244,6 +244,30 @@ def test_the_download_fetches_the_reports_upstream_has_and_only_once(tmp_path: P
     assert set(reports) <= set(manifest(tmp_path / "lake"))
 
 
+def test_a_downloaded_report_damaged_in_the_lake_is_downloaded_and_landed_again(
+    tmp_path: Path,
+) -> None:
+    upstream = upstream_with_reports(tmp_path)
+    name = sorted(fixture_reports(upstream))[0]
+    copy = tmp_path / "lake/raw/jhu" / name
+    with serve(upstream) as base:
+        run(None, tmp_path / "lake", base_url=base)
+        copy.write_bytes(copy.read_bytes()[:-10])  # truncated in the lake
+        again, lines = run(None, tmp_path / "lake", base_url=base)
+        assert again == [name]
+        assert copy.read_bytes() == (upstream / name).read_bytes()
+        assert "downloading 2,193 daily reports (12 already in the lake)" in lines
+        assert [line for line in lines if line.startswith("  damaged    ")] == [
+            f"  damaged    {name}: {copy.stat().st_size - 10:,} bytes in the lake, "
+            f"{copy.stat().st_size:,} in the manifest; landing it again from the source"
+        ]
+        # gone upstream too: then nothing can repair it, and the load says so naming it
+        copy.write_bytes(b"x")
+        (upstream / name).unlink()
+        with pytest.raises(JhuError, match=f"the source no longer has {name} to land it again"):
+            run(None, tmp_path / "lake", base_url=base)
+
+
 # ------------------------------------------------------------- the header versions, one by one
 
 #: Every header line of SOURCES.md's tables, written out here (global v1-v5, US v1-v2).

@@ -91,9 +91,11 @@ def test_stages_run_in_order_on_one_lake_and_the_export_records_the_build(stages
     report = pipeline.run(settings, lake)
 
     assert [name for name, _ in calls] == ["load", "build", "export", "report"]
-    assert calls[0][1] is lake
+    # one lake for every stage: the run's, whose writes take the lake's lock first
+    assert calls[0][1] is calls[3][1]
+    assert calls[0][1].root == lake.root and calls[0][1].stats is lake.stats
+    assert (Path(settings.lake) / "raw/jhu/x.csv").read_bytes() == b"1"
     assert calls[2][1] == "inv-1"
-    assert calls[3][1] is lake
     assert set(report.seconds) == {"load", "build", "export", "report", "total"}
     assert report.seconds["total"] >= report.seconds["load"] + report.seconds["export"]
     assert "1 write" in report.lake_summary

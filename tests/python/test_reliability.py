@@ -9,6 +9,7 @@ namespace (`unshare -m`, root as in CI); where that is not allowed they are skip
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -17,20 +18,28 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import boto3
 import duckdb
 import pytest
 
-from fixtures import FIXTURE_DIR, SIX_FILES, small_warehouse
-from jhu_warehouse.config import PROJECT_DIR, load_settings
+from fixtures import (
+    FIXTURE_DIR,
+    SIX_FILES,
+    copy_fixtures,
+    dead_pid,
+    edit_rows,
+    small_warehouse,
+)
+from jhu_warehouse.config import PROJECT_DIR, Settings, load_settings
 from jhu_warehouse.errors import JhuError, LakeChangedError
 from jhu_warehouse.ingest.land import load
-from jhu_warehouse.lake import MARTS_MANIFEST, RAW_MANIFEST, LocalLake
+from jhu_warehouse.lake import MARTS_MANIFEST, RAW_MANIFEST, Lake, LocalLake
 from jhu_warehouse.lake.base import LOCK_KEY, LockHolder
-from jhu_warehouse.lake.locking import lake_lock
+from jhu_warehouse.lake.locking import lake_lock, with_lake_lock
 from jhu_warehouse.lake.s3 import S3Lake
 from jhu_warehouse.publish.manifest import MartFile
 from jhu_warehouse.publish.publisher import publish
@@ -85,11 +94,8 @@ def manifest_of(lake: Path) -> dict:  # type: ignore[type-arg]
     return json.loads((lake / RAW_MANIFEST).read_text())
 
 
-def dead_pid() -> int:
-    """The pid of a process that has ended."""
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -108,20 +114,34 @@ def s3_lake(server: S3Server, bucket: str) -> S3Lake:
     return S3Lake.from_settings(settings, session=session)
 
 
-def mart_files(folder: Path, data: bytes) -> list[MartFile]:
-    import hashlib
+def plant_lock(server: S3Server, bucket: str, holder: LockHolder) -> None:
+    """A lock object in the bucket, as another run (live, expired or killed) left it."""
+    body = json.dumps(holder.__dict__)
+    server.client().put_object(Bucket=bucket, Key=f"lake/{LOCK_KEY}", Body=body)
 
+
+def s3_reader(server: S3Server, bucket: str) -> Callable[[str], bytes | None]:
+    """Reads a lake key of the bucket as the server holds it."""
+    admin = server.client()
+
+    def read(key: str) -> bytes | None:
+        try:
+            data: bytes = admin.get_object(Bucket=bucket, Key=f"lake/{key}")["Body"].read()
+        except admin.exceptions.NoSuchKey:
+            return None
+        return data
+
+    return read
+
+
+def mart_files(folder: Path, data: bytes) -> list[MartFile]:
     marts = []
     for name in ("dim_a", "fct_b"):
         body = data + name.encode()
         path = folder / f"{name}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
-        marts.append(
-            MartFile(
-                name, path, 1, (("id", "BIGINT"),), hashlib.sha256(body).hexdigest(), len(body)
-            )
-        )
+        marts.append(MartFile(name, path, 1, (("id", "BIGINT"),), sha256(body), len(body)))
     return marts
 
 
@@ -260,13 +280,13 @@ def test_on_s3_a_live_lock_is_refused_and_an_expired_one_taken_over_once(
     bucket = server.new_bucket()
     admin = server.client()
     elsewhere = LockHolder("build-host-7", 4242, "2024-05-01T12:00:00Z", 4e9, "abc")
-    admin.put_object(Bucket=bucket, Key="lake/_lock.json", Body=json.dumps(elsewhere.__dict__))
+    plant_lock(server, bucket, elsewhere)
     with pytest.raises(JhuError) as caught, lake_lock(s3_lake(server, bucket)):
         pass
     assert "host build-host-7, pid 4242, since 2024-05-01T12:00:00Z" in str(caught.value)
 
     expired = LockHolder("build-host-7", 4242, "2024-05-01T12:00:00Z", 1.0, "abc")
-    admin.put_object(Bucket=bucket, Key="lake/_lock.json", Body=json.dumps(expired.__dict__))
+    plant_lock(server, bucket, expired)
     upload = admin.create_multipart_upload(Bucket=bucket, Key="lake/marts/fct_b/x.parquet")
     lines: list[str] = []
     with lake_lock(s3_lake(server, bucket), progress=lines.append):
@@ -286,7 +306,7 @@ def test_on_s3_a_lock_whose_process_is_gone_on_this_host_is_taken_over_at_once(
 ) -> None:
     bucket = server.new_bucket()
     gone = LockHolder(socket.gethostname(), dead_pid(), "2024-05-01T12:00:00Z", 4e9, "abc")
-    server.client().put_object(Bucket=bucket, Key="lake/_lock.json", Body=json.dumps(gone.__dict__))
+    plant_lock(server, bucket, gone)
     lines: list[str] = []
     with lake_lock(s3_lake(server, bucket), progress=lines.append):
         pass
@@ -319,6 +339,282 @@ def test_locally_the_manifest_is_replaced_only_if_it_is_still_the_one_read(
     with pytest.raises(LakeChangedError):
         lake.put_bytes_if(MARTS_MANIFEST, b"mine", version)
     assert (tmp_path / "lake" / MARTS_MANIFEST).read_bytes() == b"theirs"
+
+
+# ------------------------------------- 2b. the lock is taken at the first write, and checked then
+
+
+def edited_source(dest: Path, bump: int) -> Path:
+    """The fixture files with the last cell of the deaths series' first row raised by ``bump``."""
+    source = copy_fixtures(dest)
+
+    def change(rows: list[list[str]]) -> list[list[str]]:
+        rows[1][-1] = str(int(float(rows[1][-1] or 0)) + bump)
+        return rows
+
+    edit_rows(source / DEATHS, change)
+    return source
+
+
+def lake_line(stdout: str) -> str:
+    """The closing line of `jhu load`: the lake's requests by verb."""
+    (line,) = [line for line in stdout.splitlines() if line.startswith("lake requests: ")]
+    return line
+
+
+def check_raw(read: Callable[[str], bytes | None], source: Path) -> None:
+    """The load manifest names every landed file as it is in the lake, and each is ``source``'s."""
+    manifest = json.loads(read(RAW_MANIFEST) or b"{}")
+    for name in SIX_FILES:
+        landed = read(f"raw/jhu/{name}") or b""
+        assert manifest["files"][name]["sha256"] == sha256(landed), name
+        assert landed == (source / name).read_bytes(), name
+
+
+def test_an_unchanged_run_takes_no_lock_and_goes_on_while_another_run_holds_it(
+    tmp_path: Path,
+) -> None:
+    env = clean_env(tmp_path)
+    assert jhu("load", env=env).returncode == 0
+    lock = tmp_path / "lake" / LOCK_KEY
+    with lake_lock(LocalLake(tmp_path / "lake")):
+        held = lock.read_bytes()
+        unchanged = jhu("load", env=env)
+        assert lock.read_bytes() == held  # the holder's, untouched
+        changed = jhu("load", env=env | {"JHU_SOURCE": str(edited_source(tmp_path / "s", 1))})
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert "nothing landed" in unchanged.stdout
+    assert not {"write", "delete"} & set(lake_line(unchanged.stdout).replace(",", " ").split())
+    # a run with something to write is refused at its first write, having landed nothing
+    one_line_error(changed, "the lake is locked by", "--wait")
+    check_raw(lambda key: (tmp_path / "lake" / key).read_bytes(), FIXTURE_DIR)
+
+
+@pytest.mark.s3
+def test_on_s3_an_unchanged_run_makes_no_request_for_the_lock_held_by_another(
+    server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.new_bucket()
+    settings = settings_for(f"s3://{bucket}/lake", JHU_S3_ENDPOINT=server.endpoint)
+    load(settings, s3_lake(server, bucket))
+    admin = server.client()
+    live = LockHolder("build-host-7", 4242, "2024-05-01T12:00:00Z", 4e9, "abc")
+    plant_lock(server, bucket, live)
+    etag = admin.head_object(Bucket=bucket, Key="lake/_lock.json")["ETag"]
+
+    lake = s3_lake(server, bucket)
+    report = with_lake_lock(lake, lambda locked: load(settings, locked))
+
+    assert report.landed == []
+    assert lake.stats.requests == {"GET": 1, "LIST": 1, "HEAD": len(SIX_FILES)}
+    assert admin.head_object(Bucket=bucket, Key="lake/_lock.json")["ETag"] == etag
+    edited = replace(settings, source=str(edited_source(tmp_path / "s", 1)))
+    with pytest.raises(JhuError, match="the lake is locked by host build-host-7, pid 4242"):
+        with_lake_lock(s3_lake(server, bucket), lambda locked: load(edited, locked))
+
+
+def overtaken_load(
+    lake: Lake, settings: Settings, other: Lake, theirs: Settings
+) -> tuple[list[str], list[str]]:
+    """A load under the lazy lock, overtaken by a whole load of ``theirs`` (holding its lock)
+    once it has read the lake and validated its first file, before its first write.
+    Returns the names it landed and its progress lines."""
+    lines: list[str] = []
+
+    def progress(line: str) -> None:
+        lines.append(line)
+        if line.startswith("  valid ") and sum(x.startswith("  valid ") for x in lines) == 1:
+            with lake_lock(other):
+                load(theirs, other)
+
+    report = with_lake_lock(
+        lake, lambda locked: load(settings, locked, progress=progress), progress=progress
+    )
+    return [f.name for f in report.landed], lines
+
+
+def started_again(why: str) -> str:
+    """The line of a run whose first write found the lake moved since it read it."""
+    return (
+        f"  the lake changed while this run read it ({why}): starting again, holding the lake's "
+        "lock"
+    )
+
+
+def test_a_run_overtaken_before_its_first_write_loads_again_under_the_lock(tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    load(settings_for(str(root)), LocalLake(root))
+    mine, theirs = edited_source(tmp_path / "mine", 1), edited_source(tmp_path / "theirs", 2)
+
+    landed, lines = overtaken_load(
+        LocalLake(root),
+        settings_for(str(root), mine),
+        LocalLake(root),
+        settings_for(str(root), theirs),
+    )
+
+    # it read the manifest before the other run replaced it: its first write noticed, and it
+    # loaded again holding the lock, against the other run's manifest (no compare-and-swap lost)
+    where = root / RAW_MANIFEST
+    assert started_again(f"{where} was replaced") in lines
+    assert landed == [DEATHS]
+    check_raw(lambda key: (root / key).read_bytes(), mine)
+    assert not (root / LOCK_KEY).exists()
+
+
+@pytest.mark.s3
+def test_on_s3_a_run_overtaken_before_its_first_write_loads_again_under_the_lock(
+    server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.new_bucket()
+    settings = settings_for(f"s3://{bucket}/lake", JHU_S3_ENDPOINT=server.endpoint)
+    load(settings, s3_lake(server, bucket))
+    mine = replace(settings, source=str(edited_source(tmp_path / "mine", 1)))
+    theirs = replace(settings, source=str(edited_source(tmp_path / "theirs", 2)))
+
+    landed, lines = overtaken_load(s3_lake(server, bucket), mine, s3_lake(server, bucket), theirs)
+
+    where = f"s3://{bucket}/lake/{RAW_MANIFEST}"
+    assert started_again(f"{where} was replaced") in lines
+    assert landed == [DEATHS]
+    check_raw(s3_reader(server, bucket), Path(str(mine.source)))
+    assert s3_reader(server, bucket)(LOCK_KEY) is None
+
+
+def test_marts_built_from_raw_files_another_run_replaced_are_not_published(
+    tmp_path: Path,
+) -> None:
+    """As `jhu run` when its load lands nothing: it builds from the raw files behind the manifest
+    it read, unlocked, and another run lands new ones meanwhile. The export's first write sees
+    the manifest replaced, and the run starts again holding the lock: the stale marts are not
+    published, the ones built from the current raw files are."""
+    root = tmp_path / "lake"
+    load(settings_for(str(root)), LocalLake(root))
+    theirs = settings_for(str(root), edited_source(tmp_path / "theirs", 2))
+    built_from: list[str] = []
+
+    def run(lake: Lake) -> None:
+        built_from.append(sha256(lake.read_bytes(RAW_MANIFEST) or b""))
+        if len(built_from) == 1:
+            other = LocalLake(root)
+            with lake_lock(other):
+                load(theirs, other)
+        marts = mart_files(tmp_path / f"marts-{len(built_from)}", built_from[-1].encode())
+        publish(lake, marts, dbt_invocation_id=built_from[-1], engine="duckdb")
+
+    lines: list[str] = []
+    with_lake_lock(LocalLake(root), run, progress=lines.append)
+
+    current = sha256((root / RAW_MANIFEST).read_bytes())
+    assert built_from[0] != current == built_from[1]
+    exported = json.loads((root / MARTS_MANIFEST).read_text())
+    assert exported["dbt_invocation_id"] == current
+    assert exported["previous_exports"] == []  # the stale attempt published nothing
+    named = {entry["file"] for entry in exported["marts"].values()}
+    assert {p.relative_to(root).as_posix() for p in (root / "marts").rglob("*.parquet")} == named
+    assert started_again(f"{root / RAW_MANIFEST} was replaced") in lines
+
+
+def test_a_run_that_waited_at_its_first_write_starts_again_once_it_holds_the_lock(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "lake"
+    load(settings_for(str(root)), LocalLake(root))
+    held, waiting = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lake_lock(LocalLake(root)):
+            held.set()
+            waiting.wait(timeout=60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(timeout=60)
+    lines: list[str] = []
+
+    def progress(line: str) -> None:
+        lines.append(line)
+        if "waiting for the lake lock" in line:
+            waiting.set()  # the holder lets go (it may have written while this run read)
+
+    attempts: list[bytes | None] = []
+
+    def work(lake: Lake) -> None:
+        attempts.append(lake.read_bytes(RAW_MANIFEST))
+        lake.put_bytes("report/note.txt", b"written under the lock")
+
+    with_lake_lock(LocalLake(root), work, wait_s=60, progress=progress, poll_s=0.05)
+    holder.join()
+
+    assert len(attempts) == 2
+    assert lines[0].startswith("  waiting for the lake lock held by host ")
+    assert started_again("another run held its lock") in lines
+    assert (root / "report/note.txt").read_bytes() == b"written under the lock"
+
+
+def test_a_run_killed_holding_the_lock_is_taken_over_by_the_next_writer_which_loads_again(
+    tmp_path: Path,
+) -> None:
+    env = clean_env(tmp_path)
+    assert jhu("load", env=env).returncode == 0
+    root = tmp_path / "lake"
+    code = (
+        "import os, signal, sys\n"
+        "from jhu_warehouse.lake import LocalLake\n"
+        "from jhu_warehouse.lake.locking import with_lake_lock\n"
+        "def work(lake):\n"
+        "    lake.read_bytes('raw/jhu/_manifest.json')\n"
+        "    lake.put_bytes('raw/jhu/' + sys.argv[2], b'the first bytes of a new version')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)  # before its manifest: the lake is damaged\n"
+        "with_lake_lock(LocalLake(sys.argv[1]), work)\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", code, str(root), DEATHS], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    assert (root / LOCK_KEY).exists()
+
+    # the next run reads the damaged lake unlocked; its first write takes the killed run's lock
+    # over, and it loads again under the lock, since the killed run wrote behind its manifest
+    again = jhu("load", env=env)
+
+    assert again.returncode == 0, again.stderr
+    out = again.stdout
+    assert "  took over the lake lock left by host " in out
+    assert started_again("a killed run's lock was taken over") in out.splitlines()
+    assert f"  damaged    {DEATHS}: " in out
+    check_raw(lambda key: (root / key).read_bytes(), FIXTURE_DIR)
+    assert not (root / LOCK_KEY).exists()
+
+
+@pytest.mark.s3
+def test_on_s3_a_run_killed_holding_the_lock_on_this_host_is_taken_over_by_the_next_writer(
+    server: S3Server,
+) -> None:
+    bucket = server.new_bucket()
+    settings = settings_for(f"s3://{bucket}/lake", JHU_S3_ENDPOINT=server.endpoint)
+    load(settings, s3_lake(server, bucket))
+    admin = server.client()
+    # what a run killed while landing leaves: its lock, a raw object its manifest does not name
+    # and an incomplete multipart upload
+    gone = LockHolder(socket.gethostname(), dead_pid(), "2024-05-01T12:00:00Z", 4e9, "abc")
+    plant_lock(server, bucket, gone)
+    admin.put_object(Bucket=bucket, Key=f"lake/raw/jhu/{DEATHS}", Body=b"half a new version")
+    upload = admin.create_multipart_upload(Bucket=bucket, Key=f"lake/raw/jhu/{DEATHS}")
+
+    lines: list[str] = []
+    report = with_lake_lock(
+        s3_lake(server, bucket),
+        lambda lake: load(settings, lake, progress=lines.append),
+        progress=lines.append,
+    )
+
+    assert [f.name for f in report.landed] == [DEATHS]
+    assert any(f"left by host {gone.host}, pid {gone.pid}" in line for line in lines)
+    assert started_again("a killed run's lock was taken over") in lines
+    uploads = admin.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert upload["UploadId"] not in [u["UploadId"] for u in uploads]
+
+    check_raw(s3_reader(server, bucket), FIXTURE_DIR)
+    assert "Contents" not in admin.list_objects_v2(Bucket=bucket, Prefix="lake/_lock")
 
 
 # ----------------------------------------------------- 3. a broken current export is repaired

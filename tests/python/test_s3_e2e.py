@@ -2,9 +2,9 @@
 
 `jhu run --create-bucket` runs twice in a child process, as a user would run it: the first run
 creates the bucket, lands the six raw files and exports the marts; the second, with nothing
-changed, must make no PUT at all (the README: an unchanged re-run makes no PUT). Requests are
-counted on the server side (moto's access log), independently of the counts the run prints,
-which must agree with them.
+changed, must make no PUT, DELETE or POST at all, not even for the lake's lock (the README: an
+unchanged re-run makes no PUT). Requests are counted on the server side (moto's access log),
+independently of the counts the run prints, which must agree with them.
 Then an analyst reads the marts back from S3 with plain DuckDB and finds the warehouse file's
 content.
 """
@@ -36,9 +36,6 @@ pytestmark = [pytest.mark.s3, pytest.mark.e2e]
 
 BUCKET = "jhu-e2e-lake"
 PREFIX = "warehouse/v1"
-#: The README's promise for a whole re-run with unchanged inputs: no PUT but the lake's lock
-#: (docs/reliability.md: one writer per lake, taken with a conditional PUT).
-PUTS_ON_RERUN = 1
 #: Request counts as the run prints them: in the closing "lake" line, and in the line of
 #: --create-bucket (its own requests): "requests: 2 GET, 1 PUT; 10 bytes up, ..."
 REQUESTS = re.compile(r"requests: (?P<requests>[^;]*);")
@@ -165,14 +162,22 @@ def test_the_first_run_exports_every_mart_behind_the_manifest(s3_runs: S3Runs) -
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], name
 
 
-def test_a_second_run_with_unchanged_inputs_puts_only_the_lock(s3_runs: S3Runs) -> None:
+def test_a_second_run_with_unchanged_inputs_writes_nothing_not_even_the_lock(
+    s3_runs: S3Runs,
+) -> None:
+    """The README: an unchanged re-run makes no PUT. It writes nothing, so it takes no lock
+    (docs/reliability.md: the lock is taken at a run's first write): no PUT, no DELETE."""
     seen = s3_runs.second.seen
-    assert seen.requests["PUT"] == PUTS_ON_RERUN, seen.put_keys
-    assert seen.put_keys == [f"{PREFIX}/_lock.json"]
-    assert not [k for k in seen.put_keys if k.startswith(f"{PREFIX}/{RAW_PREFIX}/")]
+    assert seen.put_keys == []
+    assert seen.requests["PUT"] == 0
+    assert seen.requests["DELETE"] == 0
     assert seen.requests["POST"] == 0  # no multipart upload, no multi-object delete
-    first_puts = s3_runs.first.seen.requests["PUT"]
-    assert first_puts >= len(SIX_FILES) + 1 + len(CONTRACT_MARTS) + 1  # files and manifests
+    assert seen.requests["HEAD"] > 0  # it did check the lake: one HEAD per raw file and mart
+    # the first run wrote, so it took the lock and let it go: a PUT of the lock, its DELETE
+    first = s3_runs.first.seen
+    assert f"{PREFIX}/_lock.json" in first.put_keys
+    assert first.requests["DELETE"] >= 1
+    assert first.requests["PUT"] >= len(SIX_FILES) + 1 + len(CONTRACT_MARTS) + 1  # files, manifests
 
 
 def test_a_second_run_with_unchanged_inputs_reads_no_raw_file(s3_runs: S3Runs) -> None:

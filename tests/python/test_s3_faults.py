@@ -270,7 +270,8 @@ def test_access_denied_from_the_command_line(
 
     line = one_error_line(result)
     assert "denied s3:PutObject" in line
-    # the lake's lock is the first write: a lake that cannot be written fails before any work
+    # the lake's lock is taken at the first write, before it: a lake that cannot be written
+    # fails there, before anything lands
     assert f"s3://{bucket}/lake/_lock.json" in line
     assert secret not in result.stdout + result.stderr
     iam.relax_iam()

@@ -12,6 +12,7 @@ listing scope is checked on the document only.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,11 +25,13 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from fixtures import run_env
+from fixtures import dead_pid, run_env
 from jhu_warehouse.config import PROJECT_DIR, load_settings
 from jhu_warehouse.errors import JhuError
 from jhu_warehouse.lake import MARTS_MANIFEST, RAW_MANIFEST
+from jhu_warehouse.lake.base import LockHolder
 from jhu_warehouse.lake.iam import render_policy
+from jhu_warehouse.lake.locking import lake_lock
 from jhu_warehouse.lake.s3 import S3Lake
 from jhu_warehouse.lake.s3_errors import IAM_ACTIONS, POLICY_FILE
 from s3_server import REGION, S3Server, running_s3_server
@@ -38,14 +41,20 @@ pytestmark = [pytest.mark.s3, pytest.mark.e2e]
 BUCKET = "jhu-iam-lake"
 PREFIX = "jhu/lake"
 NEIGHBOUR = "jhu-iam-neighbour"
-#: What the pipeline does on S3: read, write (in parts too, aborted on failure), list, delete.
+#: What the pipeline does on S3: read, write (in parts too, aborted on failure), list, delete,
+#: and list the unfinished uploads of a killed run whose lock it takes over, to abort them.
 PIPELINE_ACTIONS = {
     "s3:GetObject",
     "s3:PutObject",
     "s3:AbortMultipartUpload",
     "s3:ListBucket",
+    "s3:ListBucketMultipartUploads",
     "s3:DeleteObject",
 }
+#: The actions on the bucket itself: the listing of its keys, under the lake's prefix only, and
+#: of its unfinished uploads (the pipeline asks only for those under its prefix, and may abort
+#: only those: AbortMultipartUpload is an action on the prefix's objects).
+BUCKET_ACTIONS = {"s3:ListBucket", "s3:ListBucketMultipartUploads"}
 
 
 def policy_for(bucket: str, prefix: str) -> dict[str, Any]:
@@ -77,9 +86,12 @@ def test_the_policy_reaches_only_the_lake_prefix() -> None:
         assert "NotAction" not in statement
         assert "NotResource" not in statement
         for resource in as_list(statement["Resource"]):
-            if resource == "arn:aws:s3:::my-bucket":  # the bucket itself: listing only
-                assert as_list(statement["Action"]) == ["s3:ListBucket"]
-                assert statement["Condition"] == {"StringLike": {"s3:prefix": ["some/prefix/*"]}}
+            if resource == "arn:aws:s3:::my-bucket":  # the bucket itself: listings only
+                actions = as_list(statement["Action"])
+                assert len(actions) == 1 and actions[0] in BUCKET_ACTIONS
+                if actions == ["s3:ListBucket"]:
+                    condition = {"StringLike": {"s3:prefix": ["some/prefix/*"]}}
+                    assert statement["Condition"] == condition
             else:
                 assert resource == "arn:aws:s3:::my-bucket/some/prefix/*"
 
@@ -185,3 +197,33 @@ def test_the_lake_names_the_denied_action_and_key(iam_run: IamRun) -> None:
         f"S3 denied s3:PutObject on s3://{BUCKET}/outside/raw/jhu/_manifest.json"
     )
     assert iam_run.secret not in str(caught.value)
+
+
+def test_a_killed_runs_unfinished_upload_is_aborted_holding_exactly_the_policy(
+    iam_run: IamRun,
+) -> None:
+    """Taking over a killed run's lock aborts its unfinished multipart uploads under the prefix
+    (docs/reliability.md): the policy allows listing them and aborting them there, no more."""
+    server = iam_run.server
+    server.relax_iam()
+    admin = server.client()
+    mine = admin.create_multipart_upload(Bucket=BUCKET, Key=f"{PREFIX}/marts/m/half.parquet")
+    theirs = admin.create_multipart_upload(Bucket=BUCKET, Key="outside/half.bin")
+    gone = LockHolder(socket.gethostname(), dead_pid(), "2024-05-01T12:00:00Z", 4e9, "abc")
+    admin.put_object(Bucket=BUCKET, Key=f"{PREFIX}/_lock.json", Body=json.dumps(gone.__dict__))
+    server.enforce_iam()
+    settings = load_settings(
+        {"JHU_LAKE": f"s3://{BUCKET}/{PREFIX}", "JHU_S3_ENDPOINT": server.endpoint}
+    )
+    session = boto3.Session(
+        aws_access_key_id=iam_run.key_id, aws_secret_access_key=iam_run.secret, region_name=REGION
+    )
+    lines: list[str] = []
+    with lake_lock(S3Lake.from_settings(settings, session=session), progress=lines.append):
+        pass
+    uploads = iam_run.client().list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+    left = {upload["UploadId"] for upload in uploads}
+    assert mine["UploadId"] not in left
+    assert theirs["UploadId"] in left  # outside the lake: not the pipeline's to abort
+    removed = f"removed 1 leftovers of killed runs: s3://{BUCKET}/{PREFIX}/marts/m/half.parquet"
+    assert f"  {removed} (upload)" in lines

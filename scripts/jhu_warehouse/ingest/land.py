@@ -19,7 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -171,14 +171,21 @@ def damaged_files(lake: Lake, current: LoadManifest, names: list[str]) -> dict[s
 
 
 def check_lake_against_manifest(
-    lake: Lake, current: LoadManifest, new: Mapping[str, LoadEntry], progress: Progress
+    lake: Lake,
+    current: LoadManifest,
+    new: Mapping[str, LoadEntry],
+    progress: Progress,
+    intact: Collection[str] = (),
 ) -> list[str]:
     """Names to land again although their source is unchanged: the lake's copy is damaged.
 
-    A manifest entry the source no longer has cannot be repaired: one line naming it.
+    ``intact`` names files already found whole in the lake this load (the daily reports a
+    download skipped): not looked at twice. A manifest entry the source no longer has cannot be
+    repaired: one line naming it.
     """
     same = [n for n in new if n in current.files and current.files[n].sha256 == new[n].sha256]
-    gone = [n for n in current.files if n not in new]
+    checked = set(intact)
+    gone = [n for n in current.files if n not in new and n not in checked]
     damaged = damaged_files(lake, current, [*same, *gone])
     for name, problem in damaged.items():
         if name not in new:
@@ -295,6 +302,7 @@ def load(
             settings.source,
             Path(scratch),
             current,
+            lake,
             base_url=base_url,
             timeout=timeout,
             progress=progress,
@@ -314,7 +322,7 @@ def load(
 
         present = set(lake.list(RAW_PREFIX)) if current.files else set()
         landing = changed_files(new, current, present)
-        repairs = check_lake_against_manifest(lake, current, new, progress)
+        repairs = check_lake_against_manifest(lake, current, new, progress, daily.skipped)
         landing += [name for name in repairs if name not in landing]
         daily_landed: list[LoadEntry] = []
         daily_unchanged = 0
@@ -389,20 +397,28 @@ def fetch_daily_reports(
     source: str | None,
     scratch: Path,
     current: LoadManifest,
+    lake: Lake,
     *,
     base_url: str = UPSTREAM_BASE,
     timeout: float = DEFAULT_TIMEOUT,
     progress: Progress = silent,
 ) -> DailyFetch:
-    """The daily reports of this load: a local source's folders, or the upstream download."""
+    """The daily reports of this load: a local source's folders, or the upstream download.
+
+    A download skips the reports the lake already holds whole; one whose copy in the lake is
+    damaged (the same check as every landed file's, one stat each) is downloaded again, so the
+    load can land it again instead of finding no source for it. ``skipped`` names only the whole
+    ones: the load need not look at them again.
+    """
     if source:
         daily = local_daily_reports(Path(source))
         for folder in daily.missing_folders:
             progress(f"  no {folder}/ in JHU_SOURCE: those daily reports are not loaded")
         return daily
     wanted = upstream_daily_report_names()
-    skipped = [name for name in wanted if name in current.files]
-    todo = [name for name in wanted if name not in current.files]
+    damaged = damaged_files(lake, current, [name for name in wanted if name in current.files])
+    skipped = [name for name in wanted if name in current.files and name not in damaged]
+    todo = [name for name in wanted if name not in current.files or name in damaged]
     progress(f"downloading {len(todo):,} daily reports ({len(skipped):,} already in the lake)")
     files, not_found = download_daily_reports(
         scratch, todo, base_url=base_url, timeout=timeout, progress=progress

@@ -17,8 +17,9 @@ drift apart:
 - the manifest is replaced only if it is still the one this export read (compare-and-swap: a
   conditional PUT on S3), and nothing is deleted before that write succeeded.
 
-One export at a time per lake: the command line holds the lake's lock (`lake.locking`); the
-compare-and-swap keeps even an export without it from losing another's manifest.
+One export at a time per lake: the command line takes the lake's lock at the export's first
+write (`lake.locking`), so an unchanged export takes none; the compare-and-swap keeps even an
+export without it from losing another's manifest.
 """
 
 from __future__ import annotations
