@@ -3,11 +3,12 @@
 -- end on different dates and hold different rows (rows were added over time): a location in
 -- both files gets every date either file has, a series missing on a date NULL there; a
 -- location in one file only gets that file's dates.
--- A table, in location_key order: fct_us_county_daily streams it into rows in that order, so
--- the mart comes out in key order with no sort of its own (a sort of its 36 M rows, at k=10,
--- or of these lists inside its query, cost more than this table's write; docs/performance.md).
--- The attributes are added here, before the sort: a join in the mart would lose the order.
-{{ config(materialized='table') }}
+-- In location_key order: fct_us_county_daily turns the lists into rows in the order it reads
+-- them, so the mart comes out in key order without a sort of its 36 M rows (at k=10). The
+-- attributes are joined before the sort, so no join follows it. A view: only the mart reads it,
+-- in the same query, which writes with one thread (macros/materializations/parquet_file.sql
+-- says why); as a table its lists were written to the warehouse file and read back for
+-- nothing.
 
 with
 
