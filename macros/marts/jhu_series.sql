@@ -130,8 +130,16 @@
     list_select({{ series }}, {{ positions }})
 {%- endmacro %}
 
+{#- Spark: element_at is 1-based and raises on index 0, hence the guard; a NULL series stays
+    NULL, as in DuckDB's list_select (transform alone would give a list of NULLs). -#}
 {% macro spark__jhu_series_at(series, positions) -%}
-    transform({{ positions }}, position -> case when position > 0 then element_at({{ series }}, position) end)
+    case
+        when {{ series }} is not null
+            then transform(
+                {{ positions }},
+                position -> case when position > 0 then element_at({{ series }}, position) end
+            )
+    end
 {%- endmacro %}
 
 {#- The distinct dates of two calendars, in order. -#}
