@@ -11,49 +11,57 @@
     {{ return(adapter.dispatch('jhu_daily_reports', 'jhu_covid')(source_table, columns)) }}
 {%- endmacro %}
 
-{#- DuckDB: the load manifest records each report's header line, so the reports are read by
-    header version: per version, the source's glob read with that version's columns given and
-    nothing sniffed, its files picked by name (a filter on `filename`, which DuckDB applies to
-    the glob's listing: no other file is opened), and its headers mapped to the output names.
-    With union_by_name over the glob instead, DuckDB opens every file twice (a schema pass,
-    then the data: on S3 a GET each) and sniffs each one; with a list of paths instead of the
-    glob, it asks for each file's size (on S3 a HEAD each), which a listing gives. Not
-    sniffing is also what keeps every row: a dialect sniffed on the first file read is used
-    for all, and DuckDB 1.5 then silently drops the rows of a later file whose lines end in
-    CRLF where the first's end in LF (the fixtures' 01-22-2020 and 01-23-2020); unsniffed, it
-    reads either ending. The manifest lists every report the lake holds (the loader lands them
-    and lists each). When it is missing or an entry has no header (a lake loaded before
-    headers were recorded), the glob is read with union_by_name, its united columns found
-    with DESCRIBE, which opens every file; the glob is listed first, as read_csv fails on no
-    files. -#}
+{#- DuckDB: the source is a `read_csv` over a glob with union_by_name and filename (see
+    _jhu__sources.yml). At run time the columns the files have are read from the load manifest,
+    which records each report's header line (one small read instead of one per file: on S3 a GET
+    per report saved); when the manifest is missing or an entry has no header (a lake loaded
+    before headers were recorded), the glob is listed (read_csv fails on no files) and the
+    united columns read with DESCRIBE, which opens every file. -#}
 {% macro duckdb__jhu_daily_reports(source_table, columns) -%}
     {%- set relation = source('jhu', source_table) -%}
-    {%- set versions = {} -%}
+    {%- set node = graph.sources['source.jhu_covid.jhu.' ~ source_table] if execute else none -%}
+    {%- set present = [] -%}
+    {%- set has_files = [false] -%}
     {%- if execute -%}
-        {%- set node = graph.sources['source.jhu_covid.jhu.' ~ source_table] -%}
         {%- set raw_path = node.config.meta['jhu_raw_path'] -%}
-        {%- set pattern = raw_path ~ '/' ~ node.identifier ~ '/*.csv' -%}
-        {%- set versions = duckdb__jhu_daily_report_versions(raw_path, node.identifier) -%}
-        {%- if versions is none -%}
-            {%- set versions = {} -%}
+        {%- set headers = [] -%}
+        {%- set complete = [false] -%}
+        {%- set manifest = raw_path ~ '/_manifest.json' -%}
+        {%- set found = run_query("select count(*) from glob('" ~ manifest ~ "')") -%}
+        {%- if found.columns[0].values()[0] > 0 -%}
+            {%- set read = run_query("select content from read_text('" ~ manifest ~ "')") -%}
+            {%- set text = read.columns[0].values()[0] -%}
+            {%- set files = fromjson(text).get('files', {}) -%}
+            {%- set entries = [] -%}
+            {%- for name, entry in files.items() if name.startswith(node.identifier ~ '/') -%}
+                {%- do entries.append(entry) -%}
+                {%- if entry.get('header') -%}
+                    {%- do headers.append(entry['header']) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- set all_known = entries | length > 0 and headers | length == entries | length -%}
+            {%- do complete.append(all_known) -%}
+        {%- endif -%}
+        {%- if complete[-1] -%}
+            {%- do has_files.append(true) -%}
+            {%- for header in headers | unique -%}
+                {%- for name in header.split(',') if name not in present -%}
+                    {%- do present.append(name) -%}
+                {%- endfor -%}
+            {%- endfor -%}
+        {%- else -%}
+            {%- set pattern = raw_path ~ '/' ~ node.identifier ~ '/*.csv' -%}
             {%- set listed = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}
             {%- if listed.columns[0].values()[0] > 0 -%}
+                {%- do has_files.append(true) -%}
                 {%- set described = run_query('describe select * from ' ~ relation) -%}
-                {%- do versions.update({'': described.columns[0].values() | list}) -%}
+                {%- for name in described.columns[0].values() -%}
+                    {%- do present.append(name) -%}
+                {%- endfor -%}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
-    {%- if versions | length == 0 %}
-    select
-        {%- for output in columns %}
-        cast(null as varchar) as {{ output }},
-        {%- endfor %}
-        cast(null as varchar) as report_file
-    where false
-    {%- endif %}
-    {%- for header, files in versions.items() %}
-    {%- set present = header.split(',') if header else files %}
-    {{ 'union all' if not loop.first }}
+    {%- if has_files[-1] %}
     select
         {%- for output, headers in columns.items() %}
         {%- set found = headers | select('in', present) | list %}
@@ -62,47 +70,19 @@
         {%- elif found | length == 1 %}
         "{{ found[0] }}" as {{ output }},
         {%- else %}
-        coalesce({% for name in found %}"{{ name }}"{{ ", " if not loop.last }}{% endfor %}) as {{ output }},
+        coalesce({% for header in found %}"{{ header }}"{{ ", " if not loop.last }}{% endfor %}) as {{ output }},
         {%- endif %}
         {%- endfor %}
         filename as report_file
-    {%- if header %}
-    from read_csv(
-        '{{ pattern }}',
-        header = true, delim = ',', quote = '"', escape = '"', filename = true, auto_detect = false,
-        columns = { {%- for name in present %}'{{ name }}': 'varchar'{{ ", " if not loop.last }}{% endfor -%} }
-    )
-    where parse_filename(filename) in (
-        {%- for file in files %}'{{ file }}'{{ ", " if not loop.last }}{% endfor -%}
-    )
-    {%- else %}
     from {{ relation }}
+    {%- else %}
+    select
+        {%- for output in columns %}
+        cast(null as varchar) as {{ output }},
+        {%- endfor %}
+        cast(null as varchar) as report_file
+    where false
     {%- endif %}
-    {%- endfor %}
-{%- endmacro %}
-
-{#- DuckDB: the reports of a daily-report folder by header version, from the load manifest:
-    {header line: [the reports' file names, sorted]}; {} when the manifest lists none; none
-    when there is no manifest or an entry has no header (duckdb__jhu_daily_reports then reads
-    the glob by name). Called by duckdb__jhu_daily_reports alone: Spark finds each file's
-    header among its lines. -#}
-{% macro duckdb__jhu_daily_report_versions(raw_path, folder) -%}
-    {%- set manifest = raw_path ~ '/_manifest.json' -%}
-    {%- set found = run_query("select count(*) from glob('" ~ manifest ~ "')") -%}
-    {%- if found.columns[0].values()[0] == 0 -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set read = run_query("select content from read_text('" ~ manifest ~ "')") -%}
-    {%- set files = fromjson(read.columns[0].values()[0]).get('files', {}) -%}
-    {%- set versions = {} -%}
-    {%- for name in files | sort if name.startswith(folder ~ '/') -%}
-        {%- set header = files[name].get('header') -%}
-        {%- if not header -%}
-            {{ return(none) }}
-        {%- endif -%}
-        {%- do versions.setdefault(header, []).append(name[folder | length + 1:]) -%}
-    {%- endfor -%}
-    {{ return(versions) }}
 {%- endmacro %}
 
 {#-

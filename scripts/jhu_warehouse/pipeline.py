@@ -37,7 +37,6 @@ from jhu_warehouse.progress import Progress, silent
 from jhu_warehouse.publish import exporter_for
 from jhu_warehouse.publish.publisher import ExportReport, intact_export
 from jhu_warehouse.report.stage import ReportResult, write_report
-from jhu_warehouse.sources.jhu_files import daily_family
 
 
 @dataclass(frozen=True)
@@ -260,22 +259,21 @@ def _run_locked(
 #: DuckDB's S3 requests while dbt builds, measured on the loopback S3 server over the
 #: ../shared/jhu sample (1,091 daily reports and the six files; docs/performance.md, "S3
 #: requests"), the same on every run since the build reads every raw file each time:
-#: a daily report is read once, one GET (its columns come from the load manifest, its size
-#: from the glob's listing);
-BUILD_GETS_PER_DAILY_REPORT = 1
+#: a daily report is read twice, one GET each (the schema pass of union_by_name, then the
+#: data; its size comes from the glob's listing, its columns from the load manifest);
+BUILD_GETS_PER_DAILY_REPORT = 2
 #: the six files, a few MB each, take ranged GETs and one HEAD each, re-read by several views,
 #: and the load manifest is read once by each daily staging model;
 BUILD_GETS_SIX_FILES = 27
 BUILD_HEADS_SIX_FILES = 7
-#: each daily-report folder is listed once per header version of its family (one read_csv of
-#: the folder's glob each), a LIST per 1,000 keys, and the manifest's path once per daily
-#: staging model (12 LISTs measured over the sample, 11 by this count).
+#: each daily-report glob is listed once, a LIST per 1,000 keys, and the manifest's path once
+#: per daily staging model.
 BUILD_LISTS_PER_GLOB_PAGE = 1
 BUILD_LISTS_FIXED = 2
 LIST_PAGE = 1000
 #: Bytes the build downloads, as multiples of the raw files' bytes (the same measurement): each
-#: daily report once, the six files about three and a half times (several views read them).
-BUILD_READS_DAILY_REPORTS = 1.0
+#: daily report twice, the six files about three and a half times (several views read them).
+BUILD_READS_DAILY_REPORTS = 2.0
 BUILD_READS_SIX_FILES = 3.5
 
 
@@ -351,11 +349,7 @@ def plan(settings: Settings, lake: Lake | None = None) -> RunPlan:
     if settings.lake_is_s3:
         names = [*load_plan.landing, *load_plan.sizes]
         folders = Counter(name.partition("/")[0] for name in set(names) if "/" in name)
-        pages = sum(
-            len(family.versions) * -(-count // LIST_PAGE)
-            for folder, count in folders.items()
-            if (family := daily_family(folder)) is not None
-        )
+        pages = sum(-(-count // LIST_PAGE) for count in folders.values())
         stages["build"] = {
             "GET": BUILD_GETS_PER_DAILY_REPORT * sum(folders.values()) + BUILD_GETS_SIX_FILES,
             "HEAD": BUILD_HEADS_SIX_FILES,
