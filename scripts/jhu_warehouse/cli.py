@@ -286,8 +286,18 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scales",
         default="real 1 10",
-        help='"real" (the files of JHU_SOURCE, time series and daily reports, read in place) '
-        'and scales k of generated files, e.g. "real 1 10 100" (default: real 1 10)',
+        help='"real" (the files of --real-source, time series and daily reports, read in '
+        'place) and scales k of generated files, e.g. "real 1 10 100" (default: real 1 10)',
+    )
+    parser.add_argument(
+        "--real-source",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of real JHU files the scale 'real' reads in place (default: the "
+        "template's: --template, else JHU_SOURCE, else ../shared/jhu); `make bench` passes "
+        "bench-data/jhu-full, the full data ../shared/jhu-full/assemble makes there "
+        "(2,211 files, 610 MB)",
     )
     parser.add_argument("--jobs", default=" ".join(JOBS), help="jobs to run (default: all five)")
     parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
@@ -331,14 +341,19 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from jhu_warehouse.bench import runner
 
-    template = _template(args, settings)
+    template = runner.check_template(_template(args, settings) or runner.DEFAULT_TEMPLATE)
+    scales = runner.parse_scales(args.scales)
+    real_source = None
+    if runner.REAL in scales:
+        real_source = runner.check_template(args.real_source or template, "--real-source")
     plan = runner.BenchPlan(
-        scales=runner.parse_scales(args.scales),
+        scales=scales,
         jobs=runner.parse_jobs(args.jobs),
-        template=runner.check_template(template or runner.DEFAULT_TEMPLATE),
+        template=template,
         data_dir=args.data_dir,
         out=args.out,
         seed=args.seed,
+        real_source=real_source,
         profiles_dir=args.profiles_dir,
         timeout_s=args.timeout,
         memory_limit_bytes=int(args.memory_limit_gb * 2**30),

@@ -6,6 +6,7 @@ No assertion here depends on how long anything takes.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -247,6 +248,73 @@ def test_the_real_scale_reads_the_source_in_place_and_counts_what_it_holds(
     record = bench.run_record("real", cells, {}, size, None)
     assert record["scale"] == "real"
     assert (record["input_files"], record["input_bytes"]) == (size.files, size.bytes)
+
+
+def test_the_real_scale_reads_real_source_not_the_template(tmp_path: Path, monkeypatch) -> None:
+    """--real-source names the folder of `real` (the full data under make bench); the template
+    still feeds the generated scales, and the record names the folder it read."""
+    template = copy_six(FIXTURE_DIR, tmp_path / "template")
+    full = copy_six(FIXTURE_DIR, tmp_path / "full")
+    for day in ("01-22-2020", "01-23-2020"):
+        daily = full / "csse_covid_19_daily_reports"
+        daily.mkdir(exist_ok=True)
+        (daily / f"{day}.csv").write_text("Province/State,Country/Region\n,Chile\n")
+    data, _ = bench.scale_data(tmp_path / "data", template, "real", 0, real_source=full)
+    assert data == full
+    assert bench.scale_data(tmp_path / "data", template, "real", 0)[0] == template
+
+    monkeypatch.setattr(bench, "job_command", lambda *args: ([sys.executable, "-c", ""], {}))
+    plan = bench.BenchPlan(
+        scales=["real"],
+        jobs=["dbt_floor"],
+        template=template,
+        data_dir=tmp_path / "bench-data",
+        out=tmp_path / "bench-results.json",
+        real_source=full,
+    )
+    (record,) = bench.run(plan)
+    assert record["input_dir"] == str(full)
+    assert record["input_files"] == len(SIX_FILES) + 2
+    assert record["input_bytes"] == sum(p.stat().st_size for p in full.rglob("*.csv"))
+
+
+def test_real_source_must_hold_the_jhu_files(tmp_path: Path, capsys) -> None:
+    from jhu_warehouse import cli
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = ["bench", "--scales", "real", "--real-source", str(empty)]
+    argv += ["--template", str(FIXTURE_DIR), "--data-dir", str(tmp_path / "data")]
+    assert cli.main(argv) == 1
+    assert f"--real-source {empty}: no JHU files there" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()
+
+
+def make_bench(*variables: str) -> list[str]:
+    """The commands `make bench` would run (make -n), the set-up's own lines left out."""
+    command = ["make", "--no-print-directory", "-n", "bench", *variables]
+    out = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
+    return [line for line in out.stdout.splitlines() if "jhu bench" in line or "assemble" in line]
+
+
+def test_make_bench_assembles_the_full_data_for_the_real_scale(tmp_path: Path) -> None:
+    """Where ../shared/jhu-full/assemble exists, `make bench` makes bench-data/jhu-full the full
+    source and the scale `real` reads it; without the script, or without `real`, it does not."""
+    script = tmp_path / "assemble"
+    script.write_text("#!/bin/sh\n")
+    assert make_bench(f"JHU_FULL_ASSEMBLE={script}") == [
+        f"{script} bench-data/jhu-full",
+        '.venv/bin/jhu bench --scales "real 1 10" --real-source "bench-data/jhu-full"',
+    ]
+    assert make_bench(f"JHU_FULL_ASSEMBLE={script}", "SCALES=1 10") == [
+        '.venv/bin/jhu bench --scales "1 10"'
+    ]
+    assert make_bench(f"JHU_FULL_ASSEMBLE={tmp_path / 'none'}") == [
+        '.venv/bin/jhu bench --scales "real 1 10"'
+    ]
+    assert make_bench(f"JHU_FULL_ASSEMBLE={script}", "REAL_SOURCE=/data/jhu") == [
+        '.venv/bin/jhu bench --scales "real 1 10" --real-source "/data/jhu"'
+    ]
 
 
 def test_the_daily_report_models_are_itemised_from_run_results(tmp_path: Path) -> None:

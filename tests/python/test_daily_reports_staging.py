@@ -180,13 +180,19 @@ def test_every_global_header_version_maps_to_the_same_names(warehouse: Path) -> 
 
 
 def test_one_row_per_file_row_and_an_empty_count_is_null(warehouse: Path) -> None:
-    lines = sum(
-        len(path.read_text(encoding="utf-8-sig").splitlines()) - 1
-        for path in (DAILY_FIXTURES / "csse_covid_19_daily_reports").glob("*.csv")
+    """Every file's rows, whatever its line endings and byte order mark: a CRLF file after an
+    LF one (01-23-2020 after 01-22-2020) loses its rows when DuckDB reads a list of files with
+    one sniffed dialect, as a read by header version did (docs/performance.md)."""
+    lines = {
+        path.name: len(path.read_text(encoding="utf-8-sig").splitlines()) - 1
+        for path in sorted((DAILY_FIXTURES / "csse_covid_19_daily_reports").glob("*.csv"))
+    }
+    counted = rows(
+        warehouse,
+        "select strftime(report_date, '%m-%d-%Y') || '.csv', count(*) "
+        "from staging.stg_jhu__daily_reports_global group by all order by 1",
     )
-    assert rows(warehouse, "select count(*) from staging.stg_jhu__daily_reports_global") == [
-        (lines,)
-    ]
+    assert dict(counted) == lines
     assert rows(
         warehouse,
         "select cumulative_confirmed, cumulative_deaths, cumulative_recovered "

@@ -380,8 +380,9 @@ def test_every_bad_file_is_named_when_several_are_bad(tmp_path: Path) -> None:
 def test_big_loads_validate_in_worker_processes_with_the_same_outcome(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past PARALLEL_VALIDATION_BYTES the files are profiled in worker processes: same profiles,
-    and the same one-line error naming every bad file, in the files' order."""
+    """Past PARALLEL_VALIDATION_BYTES the files are profiled and hashed in worker processes, a
+    few files per task: same profiles, each file's sha256, and the same one-line error naming
+    every bad file, in the files' order."""
     source = copy_fixtures(tmp_path / "src")
     serial, _, _ = run_load(source, tmp_path / "serial")
     monkeypatch.setattr(loader, "PARALLEL_VALIDATION_BYTES", 0)
@@ -394,9 +395,13 @@ def test_big_loads_validate_in_worker_processes_with_the_same_outcome(
 
     monkeypatch.setattr(loader, "ProcessPoolExecutor", counting_pool)
     monkeypatch.setattr(loader.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(loader, "FILES_PER_TASK", 2)
     parallel, _, _ = run_load(source, tmp_path / "parallel")
     assert workers == [2]
     assert manifest_of(tmp_path / "parallel").keys() == manifest_of(tmp_path / "serial").keys()
+    assert {
+        name: entry["sha256"] for name, entry in manifest_of(tmp_path / "parallel").items()
+    } == {name: sha256(source / name) for name in manifest_of(tmp_path / "serial")}
     assert [(f.name, f.rows, f.bytes) for f in parallel.files] == [
         (f.name, f.rows, f.bytes) for f in serial.files
     ]

@@ -351,19 +351,25 @@ def time_series_cells(folder: Path) -> int:
 
 
 def scale_data(
-    data_dir: Path, template: Path, scale: Scale, seed: int, progress: Progress = silent
+    data_dir: Path,
+    template: Path,
+    scale: Scale,
+    seed: int,
+    progress: Progress = silent,
+    real_source: Path | None = None,
 ) -> tuple[Path, int]:
-    """The files of a scale, and their date cells: at `real` the template (JHU_SOURCE) itself,
-    read in place; at k the generated files.
+    """The files of a scale, and their date cells: at `real` the folder `real_source` (by
+    default the template) itself, read in place; at k the generated files.
 
     Reused only when the folder's marker records the same inputs (scale, seed, the generator's
     code, the template files' sha256); otherwise generated afresh.
     """
     if scale == REAL:
-        cells = time_series_cells(template)
-        size = input_size(template)
-        progress(f"  data: {template} (real: {size.files:,} files, {size.bytes / 1e6:,.0f} MB)")
-        return template, cells
+        source = real_source or template
+        cells = time_series_cells(source)
+        size = input_size(source)
+        progress(f"  data: {source} (real: {size.files:,} files, {size.bytes / 1e6:,.0f} MB)")
+        return source, cells
     out = data_dir / f"k{scale}-seed{seed}"
     marker = read_marker(out)
     wanted = inputs(template, scale, seed)
@@ -384,12 +390,15 @@ def run_record(
     results: dict[str, Measurement],
     size: InputSize | None = None,
     daily_models_s: float | None = None,
+    source: Path | None = None,
 ) -> dict[str, Any]:
     """One entry of bench-results.json: the issue's fields first, then the extra ones."""
     record: dict[str, Any] = {"scale": scale, "cells": cells}
     if size is not None:
         record["input_files"] = size.files
         record["input_bytes"] = size.bytes
+    if source is not None:
+        record["input_dir"] = str(source)
     for job in MEASURED:
         record[f"{job}_s"] = results[job].seconds if job in results else None
     for job in MEASURED:
@@ -520,12 +529,12 @@ def parse_jobs(text: str) -> list[str]:
     return [job for job in JOBS if job in jobs]
 
 
-def check_template(template: Path) -> Path:
-    """The generator's template must hold the real JHU files."""
+def check_template(template: Path, option: str = "--template") -> Path:
+    """The generator's template (or the `real` scale's folder) must hold the real JHU files."""
     if not (template / LOOKUP_FILE).is_file():
         raise JhuError(
-            f"--template {template}: no JHU files there; give the folder of the real JHU files "
-            "(--template or JHU_SOURCE)"
+            f"{option} {template}: no JHU files there; give the folder of the real JHU files "
+            f"({option} or JHU_SOURCE)"
         )
     return template
 
@@ -540,6 +549,8 @@ class BenchPlan:
     data_dir: Path
     out: Path
     seed: int = 0
+    real_source: Path | None = None
+    """The folder the `real` scale reads in place; None: the template."""
     profiles_dir: Path = PROJECT_DIR
     timeout_s: float = DEFAULT_TIMEOUT_S
     memory_limit_bytes: int = int(DEFAULT_MEMORY_GB * 2**30)
@@ -565,7 +576,9 @@ def run(plan: BenchPlan, progress: Progress = silent) -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = []
     for scale in plan.scales:
         progress(f"scale {scale}")
-        data, cells = scale_data(plan.data_dir, plan.template, scale, plan.seed, progress)
+        data, cells = scale_data(
+            plan.data_dir, plan.template, scale, plan.seed, progress, plan.real_source
+        )
         work = plan.data_dir / "work" / (str(scale) if scale == REAL else f"k{scale}")
         results: dict[str, Measurement] = {}
         for job in plan.jobs:
@@ -585,7 +598,8 @@ def run(plan: BenchPlan, progress: Progress = silent) -> list[dict[str, Any]]:
             elif job == "pipeline":
                 results["pipeline_rerun"] = Measurement(None, None, "not run: the pipeline failed")
         daily_s = daily_report_models_s(work / "dbt" / "pipeline" / "target")
-        runs.append(run_record(scale, cells, results, input_size(data), daily_s))
+        size = input_size(data)
+        runs.append(run_record(scale, cells, results, size, daily_s, data))
         # Written after every scale: a long run that is stopped keeps what it measured.
         write_results(plan.out, runs)
     return runs
