@@ -178,10 +178,20 @@ class LazyLock:
         if self.holder is not None:
             return self.holder
         holder = new_holder(self._ttl_s)
-        other, contended = _acquire(
-            self.inner, holder, wait_s=self._wait_s, progress=self._progress, poll_s=self._poll_s
-        )
+        # Named before the lock is written: a signal that stops the run while it is being taken
+        # still releases it (release removes only a lock this run holds).
         self.holder = holder
+        try:
+            other, contended = _acquire(
+                self.inner,
+                holder,
+                wait_s=self._wait_s,
+                progress=self._progress,
+                poll_s=self._poll_s,
+            )
+        except JhuError:
+            self.holder = None
+            raise
         if other is not None:
             self._progress(
                 f"  took over the lake lock left by {other.describe()} (that run is gone)"
