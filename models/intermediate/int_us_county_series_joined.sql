@@ -52,7 +52,13 @@ calendars as (
         deaths_file.deaths_dates,
         {{ jhu_series_calendar(
             'confirmed_file.confirmed_dates', 'deaths_file.deaths_dates'
-        ) }} as both_dates
+        ) }} as both_dates,
+        {{ jhu_series_calendar(
+            'confirmed_file.confirmed_dates', 'confirmed_file.confirmed_dates'
+        ) }} as confirmed_own_dates,
+        {{ jhu_series_calendar(
+            'deaths_file.deaths_dates', 'deaths_file.deaths_dates'
+        ) }} as deaths_own_dates
 
     from confirmed_file
     cross join deaths_file
@@ -73,16 +79,12 @@ plan as (
         = confirmed_dates as confirmed_leads,
         {{ jhu_series_resize('both_dates', jhu_series_length('deaths_dates')) }}
         = deaths_dates as deaths_leads,
-        {{ jhu_series_calendar('confirmed_dates', 'confirmed_dates') }} as confirmed_own_dates,
-        {{ jhu_series_calendar('deaths_dates', 'deaths_dates') }} as deaths_own_dates,
+        confirmed_own_dates,
+        deaths_own_dates,
         {{ jhu_series_positions('both_dates', 'confirmed_dates') }} as confirmed_on_both,
         {{ jhu_series_positions('both_dates', 'deaths_dates') }} as deaths_on_both,
-        {{ jhu_series_positions(
-            jhu_series_calendar('confirmed_dates', 'confirmed_dates'), 'confirmed_dates'
-        ) }} as confirmed_on_own,
-        {{ jhu_series_positions(
-            jhu_series_calendar('deaths_dates', 'deaths_dates'), 'deaths_dates'
-        ) }} as deaths_on_own
+        {{ jhu_series_positions('confirmed_own_dates', 'confirmed_dates') }} as confirmed_on_own,
+        {{ jhu_series_positions('deaths_own_dates', 'deaths_dates') }} as deaths_on_own
 
     from calendars
 

@@ -11,9 +11,21 @@ counties as (
 
 ),
 
+-- Whether each series has no unknown value: then the shift by seven dates gives the 7-day
+-- mean exactly; the few series with one take the exact, slower list instead.
+flagged as (
+
+    select
+        *,
+        {{ jhu_series_is_complete('cumulative_confirmed_series') }} as is_confirmed_complete,
+        {{ jhu_series_is_complete('cumulative_deaths_series') }} as is_deaths_complete
+
+    from counties
+
+),
+
 -- Per location, the lists the measures need: each series shifted by one date (the previous
--- date's count) and by seven. The shift gives the 7-day mean exactly when a series has no
--- unknown value; the few series with one take the exact, slower list instead.
+-- date's count) and by seven, and the exact 7-day means of an incomplete series.
 shifted as (
 
     select
@@ -22,18 +34,16 @@ shifted as (
         {{ jhu_series_shift('cumulative_deaths_series', 1) }} as deaths_1_back,
         {{ jhu_series_shift('cumulative_confirmed_series', 7) }} as confirmed_7_back,
         {{ jhu_series_shift('cumulative_deaths_series', 7) }} as deaths_7_back,
-        {{ jhu_series_is_complete('cumulative_confirmed_series') }} as is_confirmed_complete,
-        {{ jhu_series_is_complete('cumulative_deaths_series') }} as is_deaths_complete,
         case
-            when not {{ jhu_series_is_complete('cumulative_confirmed_series') }}
+            when not is_confirmed_complete
                 then {{ jhu_series_mean_change_7d('cumulative_confirmed_series') }}
         end as confirmed_7d_avg_exact,
         case
-            when not {{ jhu_series_is_complete('cumulative_deaths_series') }}
+            when not is_deaths_complete
                 then {{ jhu_series_mean_change_7d('cumulative_deaths_series') }}
         end as deaths_7d_avg_exact
 
-    from counties
+    from flagged
 
 ),
 

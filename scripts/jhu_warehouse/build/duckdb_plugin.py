@@ -18,7 +18,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
 from jhu_warehouse.config import load_settings
-from jhu_warehouse.dbt_project.marts import parquet_file_path
+from jhu_warehouse.dbt_project.marts import parquet_file_folder
 from jhu_warehouse.lake.duckdb_access import configure_connection
 
 
@@ -32,4 +32,4 @@ class Plugin(BasePlugin):
             "select path from duckdb_databases() where database_name = current_database()"
         ).fetchone() or ("",)
         if database:
-            parquet_file_path(database, "any").parent.mkdir(parents=True, exist_ok=True)
+            parquet_file_folder(database).mkdir(parents=True, exist_ok=True)

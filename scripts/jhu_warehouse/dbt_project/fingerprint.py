@@ -24,7 +24,7 @@ from typing import Any
 from jhu_warehouse.config import PROJECT_DIR, Settings
 from jhu_warehouse.dbt_project.artifacts import target_dir
 from jhu_warehouse.dbt_project.invocation import profiles_dir
-from jhu_warehouse.dbt_project.marts import parquet_file_path
+from jhu_warehouse.dbt_project.marts import parquet_file_folder
 
 #: The dbt project's own files and folders (relative to the project), as dbt_project.yml names them.
 PROJECT_PATHS = ("dbt_project.yml", "models", "macros", "seeds", "tests/dbt")
@@ -116,7 +116,7 @@ def file_stat(path: str | Path) -> dict[str, int] | None:
 def warehouse_state(settings: Settings) -> dict[str, Any]:
     """The warehouse file's stat, its write-ahead log's (DuckDB's `.wal`, when there is one) and
     those of the Parquet files its `parquet_file` views read (beside it, in `<name>.marts/`)."""
-    marts = parquet_file_path(settings.duckdb_path, "any").parent
+    marts = parquet_file_folder(settings.duckdb_path)
     files = sorted(marts.glob("*.parquet")) if marts.is_dir() else []
     return {
         "file": file_stat(settings.duckdb_path),

@@ -39,16 +39,22 @@ class MartSpec:
     """Built by `parquet_file`: the build wrote the mart's Parquet (`parquet_file_path`)."""
 
 
-def parquet_file_path(warehouse: str | Path, relation: str) -> Path:
-    """Where `parquet_file` writes a model: `<warehouse without .duckdb>.marts/<relation>.parquet`.
+def parquet_file_folder(warehouse: str | Path) -> Path:
+    """The folder beside the warehouse file where `parquet_file` writes its models:
+    `<warehouse without .duckdb>.marts/`.
 
     The rule macros/materializations/parquet_file.sql follows (it asks DuckDB for the
-    warehouse file's absolute path); here for the export, which reads the file, and for the
-    dbt-duckdb plugin, which creates the folder.
+    warehouse file's absolute path); here for the export, which reads the files, the
+    dbt-duckdb plugin, which creates the folder, and the re-run check, which stats them.
     """
     path = Path(warehouse).absolute()
     stem = path.name[: -len(".duckdb")] if path.name.endswith(".duckdb") else path.name
-    return path.with_name(f"{stem}.marts") / f"{relation}.parquet"
+    return path.with_name(f"{stem}.marts")
+
+
+def parquet_file_path(warehouse: str | Path, relation: str) -> Path:
+    """Where `parquet_file` writes a model: `<relation>.parquet` in `parquet_file_folder`."""
+    return parquet_file_folder(warehouse) / f"{relation}.parquet"
 
 
 def layer_of(model: Node) -> str:

@@ -82,15 +82,15 @@ def write_mart_parquet(con: Any, warehouse: str, spec: MartSpec, out_dir: Path) 
         raise JhuError(f"export: mart {spec.name}: primary key column(s) {missing} not in table")
     import duckdb
 
-    order = sort_order(names, spec.primary_key)
     path = out_dir / f"{spec.name}.parquet"
-    relation = f"{_quote(spec.schema)}.{_quote(spec.relation)}"
-    order_by = ", ".join(_quote(c) for c in order)
+    types = tuple((str(n), str(t)) for n, t in columns)
     if spec.parquet_file:
         _take_built_file(parquet_file_path(warehouse, spec.relation), path)
         (rows,) = con.execute(f"select count(*) from read_parquet('{path.as_posix()}')").fetchone()
-        types = tuple((str(n), str(t)) for n, t in columns)
         return MartFile.written(spec.name, path, int(rows), types, spec.primary_key)
+    order = sort_order(names, spec.primary_key)
+    relation = f"{_quote(spec.schema)}.{_quote(spec.relation)}"
+    order_by = ", ".join(_quote(c) for c in order)
     try:
         con.execute(
             f"copy (select * from {relation} order by {order_by}) "
@@ -103,7 +103,6 @@ def write_mart_parquet(con: Any, warehouse: str, spec: MartSpec, out_dir: Path) 
             f"{said}; free space there or set TMPDIR to a folder with room"
         ) from None
     (rows,) = con.execute(f"select count(*) from {relation}").fetchone()
-    types = tuple((str(n), str(t)) for n, t in columns)
     return MartFile.written(spec.name, path, int(rows), types, spec.primary_key)
 
 
