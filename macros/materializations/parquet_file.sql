@@ -1,9 +1,13 @@
 {#-
     `parquet_file` (DuckDB): the model is written once, to a Parquet file beside the warehouse
-    file, and the warehouse holds a view over that file under the model's name. For the one
-    mart too large to write twice: as a table it was written into the warehouse file and then
-    again, sorted, to Parquet by the export (docs/performance.md). The export publishes this
-    file as it is, so the model's rows must come in its primary key's order (the model says how).
+    file, and the warehouse holds a view over that file under the model's name. For the US
+    county chain, too large to write twice:
+    - `fct_us_county_daily`: as a table it was written into the warehouse file and then again,
+      sorted, to Parquet by the export (docs/performance.md). The export publishes this file as
+      it is, so the model's rows must come in its primary key's order (the model says how).
+    - `int_us_county_series_joined`, the lists that mart is made from, in key order: as a view
+      it was computed inside the mart's write, all of it on the one thread that write then
+      needed; as a file of small row groups the mart reads it on every thread.
 
     - The file: `<warehouse file without .duckdb>.marts/<model>.parquet`, an absolute path (the
       view is read by anyone opening the warehouse file, from any folder); zstd, as the export.
@@ -12,11 +16,16 @@
     - The contract is checked as for a table (names and types, before anything is written);
       constraints cannot be enforced on a file, so each not_null is also a data test.
     - Rows are written in the order the query yields them: DuckDB keeps it (profiles.yml leaves
-      preserve_insertion_order on), and the query's last sort is the model's own.
-    - Written with one DuckDB thread (`threads` is a global setting: models running beside it
-      get one thread too for that time, so dbt's two threads still use both cores). To keep
-      the order with two, DuckDB buffered the whole result of the one sorted batch: at k=10 of
-      `jhu bench` 5 GB and spilling, 59 CPU-s; with one it streams: 16 CPU-s, 0.6 GB.
+      preserve_insertion_order on).
+    - `parquet_row_group_size` (rows, optional) sets the file's row groups. A file read back in
+      the build wants small ones: DuckDB reads a Parquet file one row group per task, so a
+      model reading a file of 1,024-row groups runs on every thread and still yields the rows
+      in order (DuckDB numbers the row groups and writes them out in that order).
+    - `parquet_write_threads` (optional) caps DuckDB's threads while the file is written, reset
+      afterwards (`threads` is a global setting: models running beside it get as many for that
+      time). For a query whose last step is a sort: DuckDB hands a sort's result on as one
+      batch, and to keep the order with two threads it buffered that whole batch before writing
+      (at k=10 of `jhu bench`, 5 GB and spilling); with one it streams.
 -#}
 {% materialization parquet_file, adapter='duckdb' %}
     {%- set target_relation = this.incorporate(type='view') -%}
@@ -30,16 +39,25 @@
         {{ get_assert_columns_equivalent(sql) }}
     {%- endif %}
 
-    {% call statement('one_thread') -%}
-        set threads = 1
-    {%- endcall %}
+    {%- set row_group_size = config.get('parquet_row_group_size') -%}
+    {%- set write_threads = config.get('parquet_write_threads') -%}
+    {%- if write_threads is not none %}
+        {% call statement('write_threads') -%}
+            set threads = {{ write_threads | int }}
+        {%- endcall %}
+    {%- endif %}
     {% call statement('write_parquet') -%}
         copy ({{ get_select_subquery(sql) }})
-        to '{{ location }}' (format parquet, compression zstd, use_tmp_file true)
+        to '{{ location }}' (
+            format parquet, compression zstd, use_tmp_file true
+            {%- if row_group_size is not none %}, row_group_size {{ row_group_size | int }}{% endif %}
+        )
     {%- endcall %}
-    {% call statement('all_threads') -%}
-        reset threads
-    {%- endcall %}
+    {%- if write_threads is not none %}
+        {% call statement('all_threads') -%}
+            reset threads
+        {%- endcall %}
+    {%- endif %}
 
     {%- if existing_relation is not none and existing_relation.type != 'view' %}
         {{ drop_relation_if_exists(existing_relation) }}

@@ -5,10 +5,8 @@
 -- location in one file only gets that file's dates.
 -- In location_key order: fct_us_county_daily turns the lists into rows in the order it reads
 -- them, so the mart comes out in key order without a sort of its 36 M rows (at k=10). The
--- attributes are joined before the sort, so no join follows it. A view: only the mart reads it,
--- in the same query, which writes with one thread (macros/materializations/parquet_file.sql
--- says why); as a table its lists were written to the warehouse file and read back for
--- nothing.
+-- attributes are joined before the sort, so no join follows it. On DuckDB a Parquet file of
+-- small row groups (dbt_project.yml says why), which the mart reads on every thread.
 
 with
 
@@ -31,17 +29,23 @@ locations as (
 ),
 
 -- Every row of a file has the same dates (its header), so the calendars, and the positions
--- that move a series onto them, are worked out once, from one row of each file.
+-- that move a series onto them, are worked out once, from one row of each file. Read from the
+-- staging views, not the CTEs above: DuckDB stores a CTE read twice in memory whole (both
+-- files' lists, 6 GB at k=100 of `jhu bench`, spilling), and this read stops at one row.
 confirmed_file as (
 
     -- every row holds the same list: any one will do
-    select report_dates as confirmed_dates from confirmed limit 1  -- noqa: AM09
+    select report_dates as confirmed_dates
+    from {{ ref('stg_jhu__confirmed_us') }}
+    limit 1  -- noqa: AM09
 
 ),
 
 deaths_file as (
 
-    select report_dates as deaths_dates from deaths limit 1  -- noqa: AM09
+    select report_dates as deaths_dates
+    from {{ ref('stg_jhu__deaths_us') }}
+    limit 1  -- noqa: AM09
 
 ),
 

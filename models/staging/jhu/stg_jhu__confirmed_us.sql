@@ -24,7 +24,8 @@ series as (
             'Combined_Key': 'combined_key'
         },
         dates_column='report_dates',
-        counts_column='counts'
+        counts_column='counts',
+        headers_from=source('jhu', 'confirmed_us')
     ) }}
 
 ),

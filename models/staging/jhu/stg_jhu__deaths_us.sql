@@ -25,7 +25,8 @@ series as (
             'Population': 'population'
         },
         dates_column='report_dates',
-        counts_column='counts'
+        counts_column='counts',
+        headers_from=source('jhu', 'deaths_us')
     ) }}
 
 ),
