@@ -99,7 +99,7 @@ docs: $(STAMP) ## Generate the dbt docs site offline (column types from the ware
 check: docs ## Check the project's structure, docs and tests (manifest.json + catalog.json)
 	$(BIN)/jhu check
 
-bench: $(STAMP) $(SPARK_STAMP) ## Benchmark the pipeline against the dbt floor, its empty build, pandas and PySpark
+bench: $(STAMP) $(NODE_STAMP) $(SPARK_STAMP) ## Benchmark the pipeline against the dbt floor, its empty build, pandas and PySpark
 	$(if $(filter $(JHU_FULL_DIR),$(BENCH_REAL)),$(JHU_FULL_ASSEMBLE) $(JHU_FULL_DIR))
 	$(BIN)/jhu bench --scales "$(SCALES)"$(if $(BENCH_REAL), --real-source "$(BENCH_REAL)")
 
