@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jhu_warehouse.config import PROJECT_DIR, Settings, load_settings
-from jhu_warehouse.errors import JhuError
+from jhu_warehouse.errors import JhuError, TerminatedError, raise_terminated
 
 EPILOG = """settings (environment variables):
   JHU_SOURCE       local folder with the JHU files (default: download the archived upstream files)
@@ -518,14 +518,6 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
-class TerminatedError(Exception):
-    """SIGTERM, raised in the main thread so every `finally` runs: scratch removed, lock freed."""
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise TerminatedError
-
-
 def os_error_line(exc: OSError) -> str:
     """The last resort for a file the stages did not name: which file, what, what to do."""
     where = exc.filename or "a file"
@@ -538,7 +530,7 @@ def os_error_line(exc: OSError) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         settings = load_settings()
         return int(args.handler(args, settings) or 0)
