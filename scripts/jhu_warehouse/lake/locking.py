@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from jhu_warehouse.errors import JhuError, StaleReadError
+from jhu_warehouse.errors import JhuError, StaleReadError, termination_deferred
 from jhu_warehouse.lake.base import LOCK_KEY, Lake, LockHolder, ObjectInfo
 from jhu_warehouse.lake.documents import utc_now_iso
 from jhu_warehouse.lake.scratch import pid_alive, remove_stale_scratch
@@ -223,13 +223,15 @@ class LazyLock:
         return None
 
     def release(self) -> None:
-        """Let the lock go, when held (DELETE on S3, only if still ours)."""
-        if self._heartbeat is not None:
-            self._heartbeat.stopped.set()
-            self._heartbeat = None
-        holder, self.holder = self.holder, None
-        if holder is not None:
-            self.inner.release_lock(holder)
+        """Let the lock go, when held (DELETE on S3, only if still ours); a SIGTERM meanwhile
+        waits for it."""
+        with termination_deferred():
+            if self._heartbeat is not None:
+                self._heartbeat.stopped.set()
+                self._heartbeat = None
+            holder, self.holder = self.holder, None
+            if holder is not None:
+                self.inner.release_lock(holder)
 
 
 class _WritesTakeTheLock:
