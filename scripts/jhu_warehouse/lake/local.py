@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from jhu_warehouse.errors import JhuError, LakeChangedError, termination_deferred
+from jhu_warehouse.errors import JhuError, LakeChangedError
 from jhu_warehouse.lake.base import LOCK_KEY, LakeStats, LockHolder, ObjectInfo
 from jhu_warehouse.lake.documents import sha256_file
 
@@ -186,50 +186,48 @@ class LocalLake:
         the flock (the file may have been removed and made again meanwhile)."""
         path = self._path(LOCK_KEY)
         self._mkdir(self._root)
-        with termination_deferred():  # the lock file and its handle, together
-            while True:
-                try:
-                    handle = path.open("a+b")
-                except OSError as exc:
-                    raise write_error(self.root, path, exc) from None
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    handle.seek(0)
-                    other = _holder(handle.read())
-                    handle.close()
-                    return False, other
-                try:
-                    same = path.stat().st_ino == os.fstat(handle.fileno()).st_ino
-                except FileNotFoundError:
-                    same = False
-                if same:
-                    break
-                handle.close()  # its holder removed it as we opened it: take the new one
-            handle.seek(0)
-            previous = _holder(handle.read())  # still there: its run was killed
-            handle.seek(0)
-            handle.truncate()
-            handle.write(json.dumps(holder.__dict__).encode() + b"\n")
-            handle.flush()
-            self._lock_handle = handle
-            return True, previous
+        while True:
+            try:
+                handle = path.open("a+b")
+            except OSError as exc:
+                raise write_error(self.root, path, exc) from None
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                other = _holder(handle.read())
+                handle.close()
+                return False, other
+            try:
+                same = path.stat().st_ino == os.fstat(handle.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            handle.close()  # its holder removed it as we opened it: take the new one
+        handle.seek(0)
+        previous = _holder(handle.read())  # still there: its run was killed
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(holder.__dict__).encode() + b"\n")
+        handle.flush()
+        self._lock_handle = handle
+        return True, previous
 
     def renew_lock(self, holder: LockHolder) -> bool:
         return self._lock_handle is not None  # the kernel holds it for as long as we live
 
     def release_lock(self, holder: LockHolder) -> None:
         """Remove the lock file while still holding it, then let go."""
-        with termination_deferred():
-            handle, self._lock_handle = self._lock_handle, None
-            if handle is None:
-                return
-            try:
-                self._path(LOCK_KEY).unlink(missing_ok=True)
-            except OSError:
-                pass  # a read-only folder now: the OS lock still goes with the handle
-            finally:
-                handle.close()
+        handle, self._lock_handle = self._lock_handle, None
+        if handle is None:
+            return
+        try:
+            self._path(LOCK_KEY).unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only folder now: the OS lock still goes with the handle
+        finally:
+            handle.close()
 
     def remove_leftovers(self, killed: bool) -> list[str]:
         """Every *.tmp file in the lake: half-written objects of killed runs (we hold the lock)."""

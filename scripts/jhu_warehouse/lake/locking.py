@@ -105,7 +105,10 @@ def _acquire(
     vanished = 0
     contended = False
     while True:
-        taken, other = lake.try_lock(holder)
+        # The lock's write and the record its release goes by (the file's handle, the ETag)
+        # must not be cut apart: a SIGTERM between the two left the lock behind.
+        with termination_deferred():
+            taken, other = lake.try_lock(holder)
         if taken:
             return other, contended
         contended = True

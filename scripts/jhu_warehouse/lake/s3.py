@@ -29,7 +29,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from jhu_warehouse.config import Settings, check_s3_uri
-from jhu_warehouse.errors import JhuError, LakeChangedError, termination_deferred
+from jhu_warehouse.errors import JhuError, LakeChangedError
 from jhu_warehouse.lake.base import LOCK_KEY, LakeStats, LockHolder, ObjectInfo
 from jhu_warehouse.lake.documents import sha256_file
 from jhu_warehouse.lake.locking import is_dead
@@ -320,25 +320,22 @@ class S3Lake:
         return json.dumps(holder.__dict__).encode() + b"\n"
 
     def try_lock(self, holder: LockHolder) -> tuple[bool, LockHolder | None]:
-        """Create the lock (If-None-Match: *), or take over a dead one (If-Match on its ETag).
-        Each PUT and the ETag its release goes by are kept together (`termination_deferred`)."""
-        with termination_deferred():
-            etag = self._put_conditional(LOCK_KEY, self._lock_document(holder), None)
-            if etag is not None:
-                self._lock_etag = etag
-                return True, None
+        """Create the lock (If-None-Match: *), or take over a dead one (If-Match on its ETag)."""
+        etag = self._put_conditional(LOCK_KEY, self._lock_document(holder), None)
+        if etag is not None:
+            self._lock_etag = etag
+            return True, None
         data, version = self.read_versioned(LOCK_KEY)
         if data is None:
             return False, None  # released meanwhile: the caller tries again
         other = _lock_holder(data)
         if other is not None and not is_dead(other):
             return False, other
-        with termination_deferred():
-            etag = self._put_conditional(LOCK_KEY, self._lock_document(holder), version)
-            if etag is None:
-                return False, other  # another run took it over first
-            self._lock_etag = etag
-            return True, other or LockHolder("unknown", 0, "unknown", 0.0, "")
+        etag = self._put_conditional(LOCK_KEY, self._lock_document(holder), version)
+        if etag is None:
+            return False, other  # another run took it over first
+        self._lock_etag = etag
+        return True, other or LockHolder("unknown", 0, "unknown", 0.0, "")
 
     def renew_lock(self, holder: LockHolder) -> bool:
         etag = self._put_conditional(LOCK_KEY, self._lock_document(holder), self._lock_etag)
@@ -349,15 +346,14 @@ class S3Lake:
 
     def release_lock(self, holder: LockHolder) -> None:
         """One DELETE, only if the lock is still ours (If-Match)."""
-        with termination_deferred():
-            etag, self._lock_etag = self._lock_etag, None
-            if not etag:
-                return
-            # taken over meanwhile, or unreachable: then it expires on its own
-            with suppress(ClientError, BotoCoreError):
-                self._client.delete_object(
-                    Bucket=self.location.bucket, Key=self.object_key(LOCK_KEY), IfMatch=etag
-                )
+        etag, self._lock_etag = self._lock_etag, None
+        if not etag:
+            return
+        # taken over meanwhile, or unreachable: then it expires on its own
+        with suppress(ClientError, BotoCoreError):
+            self._client.delete_object(
+                Bucket=self.location.bucket, Key=self.object_key(LOCK_KEY), IfMatch=etag
+            )
 
     def remove_leftovers(self, killed: bool) -> list[str]:
         """After taking over a killed run's lock: abort its incomplete multipart uploads."""
